@@ -1,0 +1,2 @@
+// Filled in by its owner; re-exported from the package index.
+export {};

@@ -1,0 +1,11 @@
+export * from './model/labels.js';
+export * from './model/matchers.js';
+export * from './model/sample.js';
+export * from './model/duration.js';
+export * from './errors.js';
+export * from './logger.js';
+export * from './exposition/index.js';
+export * from './wire/index.js';
+export * from './config/index.js';
+export * from './push/index.js';
+export const VERSION = '0.1.0';
