@@ -23,3 +23,22 @@ export interface MetricMetadata {
   help: string;
   unit: string;
 }
+
+/** One sample of a family, as exposed on /metrics. `name` is the full sample name (`x_bucket`, `x_total`). */
+export interface FamilySample {
+  name: string;
+  /** Labels without `__name__`. */
+  labels: Labels;
+  value: number;
+  /** Milliseconds, when the exposition carries one. */
+  timestamp?: number;
+}
+
+/** A metric family with its metadata, the unit of the exposition writer and the host exporter. */
+export interface MetricFamily {
+  name: string;
+  type: MetricType;
+  help: string;
+  unit?: string;
+  samples: FamilySample[];
+}
