@@ -8,4 +8,6 @@ export * from './exposition/index.js';
 export * from './wire/index.js';
 export * from './config/index.js';
 export * from './push/index.js';
+export * from './http.js';
+export * from './cli.js';
 export const VERSION = '0.1.0';
