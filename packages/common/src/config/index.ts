@@ -1,2 +1,7 @@
-// Filled in by its owner; re-exported from the package index.
-export {};
+export type * from './types.js';
+export { ConfigSource, FieldReader, ValueReader, parseSize } from './reader.js';
+export { RELABEL_ACTIONS, defaultRelabelConfig, compileRelabelRegex, readRelabelConfig } from './relabel.js';
+export { readTLSConfig, readBasicAuth, readHttpClientFields, type HttpClientFields } from './client.js';
+export { readScrapeConfig, readStaticConfig, readFileSDConfig, readHttpSDConfig, readDnsSDConfig, type ScrapeDefaults } from './scrape.js';
+export { defaultAgentConfig, parseAgentConfig, loadAgentConfig, readConfigFile } from './agent.js';
+export { defaultHubConfig, parseHubConfig, loadHubConfig, isLoopbackListen, splitHostPort } from './hub.js';

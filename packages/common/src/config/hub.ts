@@ -1,0 +1,160 @@
+/** The hub's configuration file. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readConfigFile } from './agent.js';
+import { ConfigSource, type FieldReader } from './reader.js';
+import type { HubConfig } from './types.js';
+
+export function defaultHubConfig(): HubConfig {
+  return {
+    listen: '127.0.0.1:9090',
+    data_dir: './data/hub',
+    retention: 15 * 86_400_000,
+    agents: { tokens: [] },
+    api: { basic_auth_users: {} },
+    rule_files: [],
+    evaluation_interval: 15_000,
+    alerting: { alertmanagers: [] },
+    remote_write: [],
+    limits: { max_series_per_agent: 1_000_000, max_labels_per_series: 64, max_label_name_length: 256, max_label_value_length: 4096 },
+  };
+}
+
+/** Splits `host:port` (`[::1]:9090`, `:9090`); undefined when malformed. */
+export function splitHostPort(listen: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+/** True when a listen address only accepts connections from this machine. */
+export function isLoopbackListen(listen: string): boolean {
+  const hp = splitHostPort(listen);
+  if (!hp) return false;
+  const h = hp.host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+const BCRYPT_RE = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+export function parseHubConfig(text: string, file?: string): HubConfig {
+  const root = ConfigSource.parse(text, file);
+  const cfg = defaultHubConfig();
+  if (file !== undefined) cfg.file = resolve(file);
+
+  const listen = root.get('listen');
+  if (listen) {
+    cfg.listen = listen.string();
+    if (!splitHostPort(cfg.listen)) listen.fail(`invalid listen address "${cfg.listen}": use host:port, e.g. 127.0.0.1:9090`);
+  }
+  cfg.data_dir = root.filePath('data_dir') ?? cfg.data_dir;
+  cfg.retention = root.duration('retention') || cfg.retention;
+  const size = root.size('retention_size');
+  if (size) cfg.retention_size = size;
+
+  const agents = root.map('agents');
+  if (agents) {
+    cfg.agents.tokens = agents.maps('tokens', readAgentToken);
+    agents.done();
+  }
+  if (!isLoopbackListen(cfg.listen) && cfg.agents.tokens.length === 0) {
+    root.fail(`refusing to listen on ${cfg.listen} (off loopback) without agents.tokens: configure at least one agent token`, root.has('listen') ? 'listen' : undefined);
+  }
+
+  const api = root.map('api');
+  if (api) {
+    const users = api.get('basic_auth_users');
+    if (users) {
+      const m = users.map();
+      for (const name of m.keys()) {
+        const hash = m.require(name).string();
+        if (!BCRYPT_RE.test(hash)) m.fail(`password of basic_auth_users "${name}" must be a bcrypt hash (e.g. from htpasswd -nBC 10)`, name);
+        cfg.api.basic_auth_users[name] = hash;
+      }
+    }
+    api.done();
+  }
+
+  const tls = root.map('tls');
+  if (tls) {
+    const cert = tls.filePath('cert_file');
+    const key = tls.filePath('key_file');
+    if (cert === undefined) throw tls.error('tls.cert_file is required when tls is set', 'cert_file');
+    if (key === undefined) throw tls.error('tls.key_file is required when tls is set', 'key_file');
+    cfg.tls = { cert_file: cert, key_file: key };
+    tls.done();
+  }
+
+  cfg.rule_files = (root.list('rule_files') ?? []).map((v) => v.filePath());
+  cfg.evaluation_interval = root.duration('evaluation_interval') || cfg.evaluation_interval;
+
+  const alerting = root.map('alerting');
+  if (alerting) {
+    cfg.alerting.alertmanagers = alerting.maps('alertmanagers', readAlertmanagers).flat();
+    const route = alerting.get('route');
+    if (route) cfg.alerting.route = route.map() && route.toJS();
+    const receivers = alerting.get('receivers');
+    if (receivers) cfg.alerting.receivers = receivers.list().map((v) => v.toJS());
+    const inhibit = alerting.get('inhibit_rules');
+    if (inhibit) cfg.alerting.inhibit_rules = inhibit.list().map((v) => v.toJS());
+    alerting.done();
+  }
+  cfg.remote_write = (root.list('remote_write') ?? []).map((v) => v.toJS());
+
+  const limits = root.map('limits');
+  if (limits) {
+    for (const key of ['max_series_per_agent', 'max_labels_per_series', 'max_label_name_length', 'max_label_value_length'] as const) {
+      const v = limits.count(key);
+      if (v !== undefined) cfg.limits[key] = v;
+    }
+    limits.done();
+  }
+  root.done();
+  return cfg;
+}
+
+function readAgentToken(r: FieldReader): HubConfig['agents']['tokens'][number] {
+  const token = r.string('token');
+  const fileField = r.get('token_file');
+  if (token !== undefined && fileField) r.fail('at most one of token & token_file must be configured', 'token_file');
+  let secret = token;
+  if (fileField) {
+    const path = fileField.filePath();
+    try {
+      secret = readFileSync(path, 'utf8').trim();
+    } catch (err) {
+      fileField.fail(`cannot read token_file "${path}": ${(err as Error).message}`);
+    }
+  }
+  if (secret === undefined) r.fail('each agent token needs token or token_file');
+  if (secret === '') r.fail('agent token must not be empty', fileField ? 'token_file' : 'token');
+  const out: HubConfig['agents']['tokens'][number] = { token: secret };
+  const dc = r.string('datacenter');
+  if (dc !== undefined) out.datacenter = dc;
+  return out;
+}
+
+/** `{url}`, or Prometheus' form `{scheme, path_prefix, static_configs: [{targets}]}` (one URL per target). */
+function readAlertmanagers(r: FieldReader): { url: string }[] {
+  const url = r.get('url');
+  const scheme = r.oneOf('scheme', ['http', 'https'] as const) ?? 'http';
+  const prefix = r.string('path_prefix') ?? '';
+  r.duration('timeout');
+  r.oneOf('api_version', ['v2'] as const);
+  const statics = r.maps('static_configs', (s) => s.stringList('targets') ?? []);
+  const out: { url: string }[] = [];
+  if (url) {
+    url.url(['http:', 'https:']);
+    const u = url.string();
+    out.push({ url: u.replace(/\/+$/, '') });
+  }
+  for (const targets of statics) for (const t of targets) out.push({ url: `${scheme}://${t}${prefix.replace(/\/+$/, '')}` });
+  if (out.length === 0) r.fail('an alertmanagers entry needs url or static_configs targets');
+  return out;
+}
+
+export async function loadHubConfig(path: string): Promise<HubConfig> {
+  return parseHubConfig(await readConfigFile(path), path);
+}
