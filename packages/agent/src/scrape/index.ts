@@ -1,2 +1,1 @@
-// Filled in by its owner.
-export {};
+export * from './relabel.js';
