@@ -1,0 +1,121 @@
+import { Hono, type MiddlewareHandler } from 'hono';
+import bcrypt from 'bcryptjs';
+import type { Registry } from 'prom-client';
+import { VERSION, type Logger } from '@vigil/common';
+
+export interface HubAppDeps {
+  logger: Logger;
+  registry: Registry;
+  /** Feature routers (query API, import, push, agents...), mounted at the root in order. */
+  routers: Hono[];
+  ready: () => boolean;
+  /** The effective configuration as YAML, for /api/v1/status/config. */
+  configYaml: () => string;
+  flags: Record<string, string>;
+  reload: () => Promise<void>;
+  flush: () => Promise<void>;
+  /** Targets of every agent, Prometheus' shape plus `agent` and `datacenter`. */
+  targets: () => { activeTargets: unknown[]; droppedTargets: unknown[] };
+  /** bcrypt hashes by user name; when set, every endpoint except health needs basic auth. */
+  basicAuthUsers?: Record<string, string>;
+  ui?: Hono;
+  startTime?: Date;
+}
+
+const ok = <T>(data: T) => ({ status: 'success' as const, data });
+
+/** The hub's HTTP surface: operations endpoints here, feature routers mounted from their modules. */
+export function createHubApp(deps: HubAppDeps): Hono {
+  const app = new Hono();
+  const startTime = deps.startTime ?? new Date();
+  const log = deps.logger;
+
+  app.get('/-/healthy', (c) => c.text('Vigil hub is Healthy.\n'));
+  app.get('/-/ready', (c) => (deps.ready() ? c.text('Vigil hub is Ready.\n') : c.text('Vigil hub is not ready.\n', 503)));
+  if (deps.basicAuthUsers && Object.keys(deps.basicAuthUsers).length > 0) app.use('*', basicAuth(deps.basicAuthUsers));
+
+  app.post('/-/reload', async (c) => {
+    try {
+      await deps.reload();
+      return c.text('');
+    } catch (err) {
+      log.error({ err }, 'reload failed, keeping the old configuration');
+      return c.text(`failed to reload config: ${(err as Error).message}\n`, 500);
+    }
+  });
+  app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'Content-Type': deps.registry.contentType }));
+
+  app.get('/api/v1/status/buildinfo', (c) =>
+    c.json(ok({ version: VERSION, revision: '', branch: 'main', buildUser: '', buildDate: '', goVersion: `node${process.versions.node}` })));
+  app.get('/api/v1/status/config', (c) => c.json(ok({ yaml: deps.configYaml() })));
+  app.get('/api/v1/status/flags', (c) => c.json(ok(deps.flags)));
+  app.get('/api/v1/status/runtimeinfo', (c) => {
+    const mem = process.memoryUsage();
+    return c.json(ok({
+      startTime: startTime.toISOString(),
+      CWD: process.cwd(),
+      reloadConfigSuccess: true,
+      lastConfigTime: startTime.toISOString(),
+      corruptionCount: 0,
+      goroutineCount: 0,
+      GOMAXPROCS: 1,
+      GOGC: '',
+      GODEBUG: '',
+      storageRetention: deps.flags['storage.tsdb.retention.time'] ?? '15d',
+      rssBytes: mem.rss,
+    }));
+  });
+  app.post('/api/v1/admin/tsdb/flush', async (c) => {
+    await deps.flush();
+    return c.body(null, 204);
+  });
+  app.get('/api/v1/targets', (c) => {
+    const state = c.req.query('state') ?? 'any';
+    const t = deps.targets();
+    return c.json(ok({
+      activeTargets: state === 'dropped' ? [] : t.activeTargets,
+      droppedTargets: state === 'active' ? [] : t.droppedTargets,
+    }));
+  });
+  // Rules and alerts come with the rules engine; until then Grafana and promtool see empty lists.
+  app.get('/api/v1/rules', (c) => c.json(ok({ groups: [] })));
+  app.get('/api/v1/alerts', (c) => c.json(ok({ alerts: [] })));
+  app.get('/api/v1/alertmanagers', (c) => c.json(ok({ activeAlertmanagers: [], droppedAlertmanagers: [] })));
+
+  for (const r of deps.routers) app.route('/', r);
+  if (deps.ui) app.route('/', deps.ui);
+
+  app.notFound((c) => c.json({ status: 'error', errorType: 'not_found', error: `no endpoint ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((err, c) => {
+    log.error({ err, path: c.req.path }, 'request failed');
+    return c.json({ status: 'error', errorType: 'internal', error: err.message }, 500);
+  });
+  return app;
+}
+
+/** Basic auth against bcrypt hashes, as Prometheus' web config `basic_auth_users`. Health stays open. */
+function basicAuth(users: Record<string, string>): MiddlewareHandler {
+  const verified = new Map<string, boolean>();
+  return async (c, next) => {
+    if (c.req.path === '/-/healthy' || c.req.path === '/-/ready') return next();
+    const header = c.req.header('authorization') ?? '';
+    const m = /^Basic\s+(.+)$/i.exec(header);
+    if (m) {
+      const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      const user = decoded.slice(0, i);
+      const hash = users[user];
+      if (i > 0 && hash) {
+        const key = `${header}`;
+        let good = verified.get(key);
+        if (good === undefined) {
+          good = await bcrypt.compare(decoded.slice(i + 1), hash);
+          if (verified.size > 1000) verified.clear();
+          verified.set(key, good);
+        }
+        if (good) return next();
+      }
+    }
+    return c.text('Unauthorized\n', 401, { 'WWW-Authenticate': 'Basic realm="vigil"' });
+  };
+}
