@@ -1,2 +1,5 @@
-// Filled in by its owner; re-exported from the package index.
-export {};
+export * from './bytes.js';
+export * from './ranges.js';
+export * from './messages.js';
+export * from './codec.js';
+export * from './columns.js';
