@@ -1,2 +1,3 @@
 export * from './collectors/index.js';
-export const VERSION = '0.1.0';
+export { HostExporter, type HostExporterOptions } from './exporter.js';
+export { VERSION } from './version.js';
