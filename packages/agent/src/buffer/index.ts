@@ -1,2 +1,1 @@
-// Filled in by its owner.
-export {};
+export { DiskBuffer, openBuffer, type DiskBufferOptions, type BlockInfo, type BufferStats } from './queue.js';

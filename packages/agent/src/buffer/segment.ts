@@ -1,0 +1,115 @@
+/**
+ * One segment file of the agent buffer: opaque blocks appended one after another.
+ *
+ *   record := u32 length · u32 samples · f64 time · u32 crc32(payload) · payload[length]   (little-endian)
+ *
+ * The buffer does not look inside payloads; `samples` and `time` are numbers the writer hands
+ * over so that drops can be counted and ages judged without parsing. The file is named after
+ * the sequence number of its first block; block i of the file has sequence first + i.
+ */
+import fs from 'node:fs';
+import { crc32 } from 'node:zlib';
+
+export const RECORD_HEADER = 20;
+
+export interface BlockIndex {
+  offset: number;
+  length: number;
+  samples: number;
+  time: number;
+}
+
+export class Segment {
+  readonly blocks: BlockIndex[] = [];
+  size = 0;
+  fd: number;
+  dirty = false;
+
+  constructor(readonly path: string, readonly firstSeq: number, fd: number) {
+    this.fd = fd;
+  }
+
+  get lastSeq(): number {
+    return this.firstSeq + this.blocks.length - 1;
+  }
+
+  get count(): number {
+    return this.blocks.length;
+  }
+
+  static create(path: string, firstSeq: number): Segment {
+    return new Segment(path, firstSeq, fs.openSync(path, 'a+'));
+  }
+
+  /**
+   * Opens an existing file and indexes its records. A torn or corrupt tail (a crash in the
+   * middle of a write) is cut off; returns the number of bytes cut.
+   */
+  static open(path: string, firstSeq: number): { seg: Segment; cut: number } {
+    const data = fs.readFileSync(path);
+    const seg = new Segment(path, firstSeq, fs.openSync(path, 'a+'));
+    let pos = 0;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    while (pos + RECORD_HEADER <= data.length) {
+      const length = view.getUint32(pos, true);
+      const samples = view.getUint32(pos + 4, true);
+      const time = view.getFloat64(pos + 8, true);
+      const crc = view.getUint32(pos + 16, true);
+      const end = pos + RECORD_HEADER + length;
+      if (end > data.length) break;
+      if (crc32(data.subarray(pos + RECORD_HEADER, end)) !== crc) break;
+      seg.blocks.push({ offset: pos, length, samples, time });
+      pos = end;
+    }
+    const cut = data.length - pos;
+    if (cut > 0) fs.ftruncateSync(seg.fd, pos);
+    seg.size = pos;
+    return { seg, cut };
+  }
+
+  append(data: Uint8Array, samples: number, time: number): void {
+    const rec = Buffer.allocUnsafe(RECORD_HEADER + data.length);
+    rec.writeUInt32LE(data.length, 0);
+    rec.writeUInt32LE(samples >>> 0, 4);
+    rec.writeDoubleLE(time, 8);
+    rec.writeUInt32LE(crc32(data), 16);
+    rec.set(data, RECORD_HEADER);
+    let off = 0;
+    while (off < rec.length) off += fs.writeSync(this.fd, rec, off, rec.length - off, this.size + off);
+    this.blocks.push({ offset: this.size, length: data.length, samples, time });
+    this.size += rec.length;
+    this.dirty = true;
+  }
+
+  read(seq: number): Uint8Array {
+    const b = this.blocks[seq - this.firstSeq]!;
+    const out = Buffer.allocUnsafe(b.length);
+    let off = 0;
+    while (off < b.length) {
+      const n = fs.readSync(this.fd, out, off, b.length - off, b.offset + RECORD_HEADER + off);
+      if (n === 0) throw new Error(`cannot read block ${seq} of ${this.path}: file shorter than indexed`);
+      off += n;
+    }
+    return out;
+  }
+
+  sync(): void {
+    if (!this.dirty) return;
+    fs.fdatasyncSync(this.fd);
+    this.dirty = false;
+  }
+
+  close(): void {
+    this.sync();
+    fs.closeSync(this.fd);
+  }
+
+  remove(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+    fs.rmSync(this.path, { force: true });
+  }
+}
