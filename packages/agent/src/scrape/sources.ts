@@ -1,0 +1,56 @@
+import { parseExposition, type MetricFamily, type MetricMetadata } from '@vigil/common';
+import type { RawSample, ScrapeResult, ScrapeSource } from './loop.js';
+import { HttpScraper, type HttpClientOptions } from './scraper.js';
+
+/** Scrapes an HTTP(S) endpoint and parses the exposition format its Content-Type names. */
+export class HttpSource implements ScrapeSource {
+  private readonly client: HttpScraper;
+
+  constructor(private readonly url: string, opts: HttpClientOptions) {
+    this.client = new HttpScraper(opts);
+  }
+
+  async scrape(timeoutMs: number): Promise<ScrapeResult> {
+    const res = await this.client.fetch(this.url, timeoutMs);
+    const format = /^\s*application\/openmetrics-text/i.test(res.contentType) ? 'openmetrics' : 'text';
+    const parsed = parseExposition(res.body, { format, contentType: res.contentType });
+    const samples: RawSample[] = parsed.samples.map((s) => (
+      s.timestamp === undefined ? { labels: s.labels, value: s.value } : { labels: s.labels, value: s.value, timestamp: s.timestamp }));
+    return { samples, metadata: parsed.metadata };
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** Turns metric families (the host exporter's, or pushed groups) into raw samples and metadata. */
+export function familiesToResult(families: readonly MetricFamily[]): ScrapeResult {
+  const samples: RawSample[] = [];
+  const metadata: MetricMetadata[] = [];
+  for (const f of families) {
+    metadata.push({ metric: f.name, type: f.type, help: f.help, unit: f.unit ?? '' });
+    for (const s of f.samples) {
+      const labels = { ...s.labels, __name__: s.name };
+      samples.push(s.timestamp === undefined ? { labels, value: s.value } : { labels, value: s.value, timestamp: s.timestamp });
+    }
+  }
+  return { samples, metadata };
+}
+
+/** An in-process target: calls a collector instead of fetching over HTTP. */
+export class LocalSource implements ScrapeSource {
+  constructor(private readonly collect: () => Promise<MetricFamily[]>) {}
+
+  async scrape(timeoutMs: number): Promise<ScrapeResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`local collection timed out after ${timeoutMs}ms`)), timeoutMs);
+    });
+    try {
+      return familiesToResult(await Promise.race([this.collect(), timeout]));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
