@@ -1,2 +1,11 @@
-// Filled in by its owner.
-export {};
+export type * from './ast.js';
+export { parseExpr, parseSelector, typeOf } from './parser.js';
+export { formatExpr } from './printer.js';
+export { lex, parsePromDuration } from './lexer.js';
+export { Engine, type EngineOptions, type QueryOptions } from './engine.js';
+export * from './errors.js';
+export { FUNCTIONS } from './functions/index.js';
+export type { FunctionDef } from './functions/index.js';
+export type { QueryResult } from './value.js';
+export { formatGoFloat } from './format.js';
+export { MemQueryable } from './testing/memory.js';
