@@ -1,21 +1,25 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CollectorContext } from './types.js';
 
-/** Reads a file under procfs (`proc('stat')` reads /proc/stat). */
-export function readProc(ctx: CollectorContext, ...parts: string[]): Promise<string> {
-  return readFile(join(ctx.procPath, ...parts), 'utf8');
+// procfs and sysfs files are small and generated in memory by the kernel: a synchronous read costs a few
+// microseconds, where the promise API costs a thread-pool round trip per file (measured: half the CPU of a
+// collection). The functions stay async so a collector can move to another source without changing callers.
+
+/** Reads a file under procfs (`readProc(ctx, 'stat')` reads /proc/stat). */
+export async function readProc(ctx: CollectorContext, ...parts: string[]): Promise<string> {
+  return readFileSync(join(ctx.procPath, ...parts), 'utf8');
 }
 
 /** Reads a file under sysfs. */
-export function readSys(ctx: CollectorContext, ...parts: string[]): Promise<string> {
-  return readFile(join(ctx.sysPath, ...parts), 'utf8');
+export async function readSys(ctx: CollectorContext, ...parts: string[]): Promise<string> {
+  return readFileSync(join(ctx.sysPath, ...parts), 'utf8');
 }
 
 /** Reads a file, or returns undefined when it does not exist (optional kernel features). */
 export async function readOptional(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
