@@ -1,2 +1,4 @@
-// Filled in by its owner.
-export {};
+export { queryRoutes, resultJson, MAX_POINTS_PER_SERIES, type QueryRoutesDeps } from './query.js';
+export { toApiError, apiError, type ApiError, type ErrorType } from './errors.js';
+export { parseTime, parseDurationParam, Params } from './params.js';
+export { agentRoutes } from './agents.js';

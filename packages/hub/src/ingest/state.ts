@@ -1,0 +1,186 @@
+/**
+ * What the hub remembers per agent across restarts (in `<dataDir>/agents/<id>/`):
+ *   series.log  {"epoch":"<hex>"}\n then one JSON [name, value, ...] per line; line i = series id i
+ *   acked.json  {"epoch":"<hex>","acked":[a0,b0,...]}: sequence numbers durable in storage
+ * Series definitions are written before the batches that use them are committed, and
+ * fdatasync'd before those batches are acked. acked.json may lag (rewritten shortly after
+ * acks): a lost update only makes the agent resend blocks that storage then drops as
+ * duplicates by series and timestamp. A new agent epoch (a fresh agent buffer) starts both over.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { RangeSet, type Labels } from '@vigil/common';
+import type { SeriesRef } from '../storage/types.js';
+
+export class AgentState {
+  epoch = '';
+  acked = new RangeSet();
+  labels: Labels[] = [];
+  /** Storage refs per series id: 0 unknown yet, -1 refused (over the series limit). */
+  refs: number[] = [];
+  private fd: number | null = null;
+  private dirtySeries = false;
+  private ackTimer: NodeJS.Timeout | null = null;
+
+  // live facts for /api/v1/agents and watermarks
+  datacenter = '';
+  version = '';
+  connected = false;
+  lastSeen: number | null = null;
+  /** Agent-reported: oldest unacked sample time (ms) or null, agent clock of that report, newest sample. */
+  oldest: number | null = null;
+  reportedAt: number | null = null;
+  newest: number | null = null;
+  bufferedBytes = 0;
+  backlogBlocks = 0;
+  heartbeatMs = 5000;
+  samplesTotal = 0;
+  rate = 0;
+  private rateMark = { t: Date.now(), n: 0 };
+  targets: unknown = undefined;
+
+  constructor(readonly id: string, private readonly dir: string | null, private readonly maxSeries: number) {}
+
+  static load(id: string, dataDir: string | undefined, maxSeries: number): AgentState {
+    const dir = dataDir ? path.join(dataDir, 'agents', encodeURIComponent(id)) : null;
+    const st = new AgentState(id, dir, maxSeries);
+    if (!dir) return st;
+    fs.mkdirSync(dir, { recursive: true });
+    try {
+      const a = JSON.parse(fs.readFileSync(path.join(dir, 'acked.json'), 'utf8')) as { epoch: string; acked: number[] };
+      st.epoch = a.epoch;
+      st.acked = RangeSet.fromFlat(a.acked);
+    } catch {
+      /* first contact */
+    }
+    let lines: string[] = [];
+    try {
+      lines = fs.readFileSync(path.join(dir, 'series.log'), 'utf8').split('\n');
+    } catch {
+      lines = [];
+    }
+    let head: { epoch?: string } = {};
+    try {
+      head = JSON.parse(lines[0] ?? '') as { epoch?: string };
+    } catch {
+      head = {};
+    }
+    if (head.epoch && head.epoch === st.epoch) {
+      let good = lines[0]!.length + 1;
+      for (let i = 1; i < lines.length - 1; i++) {
+        let flat: string[];
+        try {
+          flat = JSON.parse(lines[i]!) as string[];
+        } catch {
+          break;
+        }
+        st.pushSeries(flat);
+        good += Buffer.byteLength(lines[i]!) + 1;
+      }
+      fs.truncateSync(path.join(dir, 'series.log'), good);
+    } else {
+      st.epoch = '';
+      st.acked = new RangeSet();
+    }
+    return st;
+  }
+
+  private pushSeries(flat: string[]): void {
+    const l: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) l[flat[i]!] = flat[i + 1]!;
+    this.labels.push(l);
+    this.refs.push(this.labels.length > this.maxSeries ? -1 : 0);
+  }
+
+  /** Starts a new sequence and series space when the agent's buffer epoch changed. */
+  useEpoch(epoch: string): boolean {
+    if (epoch === this.epoch) return false;
+    this.epoch = epoch;
+    this.acked = new RangeSet();
+    this.labels = [];
+    this.refs = [];
+    if (this.dir) {
+      if (this.fd !== null) fs.closeSync(this.fd);
+      this.fd = null;
+      fs.writeFileSync(path.join(this.dir, 'series.log'), JSON.stringify({ epoch }) + '\n');
+      this.writeAcked();
+    }
+    return true;
+  }
+
+  get seriesKnown(): number {
+    return this.labels.length;
+  }
+
+  /**
+   * Adds definitions for ids first, first+1, ...; ids already known are skipped (resent after
+   * a reconnect). Returns the number refused over the series limit.
+   */
+  addSeries(first: number, defs: string[][]): number {
+    if (first > this.labels.length) throw new Error(`series ids ${this.labels.length}..${first - 1} were never defined`);
+    let refused = 0;
+    let out = '';
+    for (let i = this.labels.length - first; i < defs.length; i++) {
+      const flat = defs[i]!;
+      this.pushSeries(flat);
+      if (this.refs[this.refs.length - 1] === -1) refused++;
+      out += JSON.stringify(flat) + '\n';
+    }
+    if (out && this.dir) {
+      if (this.fd === null) this.fd = fs.openSync(path.join(this.dir, 'series.log'), 'a');
+      fs.writeSync(this.fd, out);
+      this.dirtySeries = true;
+    }
+    return refused;
+  }
+
+  /** Makes series definitions durable (before acking batches that use them). */
+  syncSeries(): void {
+    if (this.dirtySeries && this.fd !== null) fs.fdatasyncSync(this.fd);
+    this.dirtySeries = false;
+  }
+
+  markAcked(seqs: readonly number[]): void {
+    for (const s of seqs) this.acked.add(s);
+    if (!this.dir || this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      this.writeAcked();
+    }, 250);
+    this.ackTimer.unref();
+  }
+
+  countSamples(n: number): void {
+    this.samplesTotal += n;
+    const now = Date.now();
+    const dt = now - this.rateMark.t;
+    if (dt >= 5000) {
+      this.rate = (this.samplesTotal - this.rateMark.n) / (dt / 1000);
+      this.rateMark = { t: now, n: this.samplesTotal };
+    }
+  }
+
+  private writeAcked(): void {
+    if (!this.dir) return;
+    const f = path.join(this.dir, 'acked.json');
+    fs.writeFileSync(f + '.tmp', JSON.stringify({ epoch: this.epoch, acked: this.acked.toFlat() }));
+    fs.renameSync(f + '.tmp', f);
+  }
+
+  /** Time (ms) up to which this agent's data is complete at the hub, or null when unknown. */
+  watermark(): number | null {
+    if (this.reportedAt === null) return null;
+    return this.oldest !== null ? Math.min(this.oldest - 1, this.reportedAt) : this.reportedAt;
+  }
+
+  close(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    this.writeAcked();
+    this.syncSeries();
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export type { SeriesRef };
