@@ -1,2 +1,5 @@
-// Filled in by its owner; re-exported from the package index.
-export {};
+export { parseExposition, formatFromContentType, unescapeHelp, type Exposition, type ExpositionSample, type ExpositionFormat, type ParseOptions } from './parser.js';
+export { ImportParser, type ImportSampleHandler } from './import.js';
+export { writeText, writeOpenMetrics, negotiate, TEXT_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, SCRAPE_ACCEPT_HEADER, type Negotiated } from './writer.js';
+export { toFamilies, familyOf } from './families.js';
+export { parseGoFloat, formatGoFloat } from './float.js';
