@@ -91,30 +91,87 @@ export function aggregate(e: AggregateExpr, series: StepSeries[], param: Float64
   return out;
 }
 
-/** NaN is the least preferred value for both topk and bottomk. */
-function better(a: number, b: number, top: boolean): boolean {
-  if (Number.isNaN(b)) return !Number.isNaN(a);
-  if (Number.isNaN(a)) return false;
-  return top ? a > b : a < b;
+type Less = (a: number, b: number) => boolean;
+// Prometheus' heaps: vectorByValueHeap (topk) and vectorByReverseValueHeap (bottomk); NaN is always "less".
+const lessTop: Less = (a, b) => Number.isNaN(a) || a < b;
+const lessBottom: Less = (a, b) => Number.isNaN(a) || a > b;
+
+/** Go's container/heap over an array of values, with the element identities carried along. */
+class GoHeap {
+  readonly v: number[] = [];
+  readonly ids: StepSeries[] = [];
+  constructor(private readonly less: Less) {}
+  private lessAt(i: number, j: number): boolean { return this.less(this.v[i]!, this.v[j]!); }
+  private swap(i: number, j: number): void {
+    [this.v[i], this.v[j]] = [this.v[j]!, this.v[i]!];
+    [this.ids[i], this.ids[j]] = [this.ids[j]!, this.ids[i]!];
+  }
+  private up(j: number): void {
+    for (;;) {
+      const i = Math.floor((j - 1) / 2);
+      if (i === j || j <= 0 || !this.lessAt(j, i)) break;
+      this.swap(i, j);
+      j = i;
+    }
+  }
+  private down(i0: number): boolean {
+    const n = this.v.length;
+    let i = i0;
+    for (;;) {
+      const j1 = 2 * i + 1;
+      if (j1 >= n) break;
+      let j = j1;
+      const j2 = j1 + 1;
+      if (j2 < n && this.lessAt(j2, j1)) j = j2;
+      if (!this.lessAt(j, i)) break;
+      this.swap(i, j);
+      i = j;
+    }
+    return i > i0;
+  }
+  push(x: number, id: StepSeries): void {
+    this.v.push(x);
+    this.ids.push(id);
+    this.up(this.v.length - 1);
+  }
+  replaceTop(x: number, id: StepSeries): void {
+    this.v[0] = x;
+    this.ids[0] = id;
+    if (!this.down(0)) this.up(0);
+  }
 }
 
+/** topk/bottomk with Prometheus' heap, so that ties resolve to the same series. */
 function topk(e: AggregateExpr, series: StepSeries[], ks: Float64Array, n: number): StepSeries[] {
   const top = e.op === 'topk';
+  const less = top ? lessTop : lessBottom;
   const outs = new Map<StepSeries, StepSeries>();
   const order: StepSeries[] = [];
   const groups = groupSeries(series, e);
   for (let i = 0; i < n; i++) {
     const kf = ks[i]!;
     if (Number.isNaN(kf)) throw new QueryExecutionError('Parameter value is NaN');
-    const k = Math.trunc(kf);
+    const k = Math.trunc(Math.min(kf, 2 ** 53));
     if (k < 1) continue;
     for (const g of groups) {
-      const cands = g.members.filter((s) => s.present[i]);
-      cands.sort((a, b) => (better(a.v[i]!, b.v[i]!, top) ? -1 : better(b.v[i]!, a.v[i]!, top) ? 1 : 0));
-      for (const s of cands.slice(0, k)) {
+      const h = new GoHeap(less);
+      for (const s of g.members) {
+        if (!s.present[i]) continue;
+        const x = s.v[i]!;
+        if (h.v.length < k) h.push(x, s);
+        else {
+          const head = h.v[0]!;
+          const replace = top ? head < x || (Number.isNaN(head) && !Number.isNaN(x)) : head > x || (Number.isNaN(head) && !Number.isNaN(x));
+          if (replace) h.replaceTop(x, s);
+        }
+      }
+      // output order: the heap sorted in reverse (best first)
+      const idx = h.v.map((_, j) => j).sort((a, b) => (less(h.v[b]!, h.v[a]!) ? -1 : less(h.v[a]!, h.v[b]!) ? 1 : 0));
+      for (const j of idx) {
+        const s = h.ids[j]!;
         let o = outs.get(s);
         if (!o) { o = newStepSeries(s.labels, n); outs.set(s, o); }
-        o.v[i] = s.v[i]!;
+        o.v[i] = h.v[j]!;
         o.present[i] = 1;
         if (n === 1) order.push(o);
       }

@@ -30,7 +30,7 @@ export function applyOp(op: BinaryOp, l: number, r: number): [number, boolean] {
 }
 
 export function dropsName(op: BinaryOp): boolean {
-  return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^' || op === 'atan2';
+  return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^';
 }
 
 export function scalarBinop(op: BinaryOp, l: Float64Array, r: Float64Array, returnBool: boolean): Float64Array {

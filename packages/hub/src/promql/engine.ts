@@ -124,7 +124,8 @@ class Evaluator {
       let total = 0;
       for (const s of data) total += s.t.length;
       this.count(total);
-      return data;
+      // Prometheus hands series to the evaluator sorted by labels; ties in topk etc. depend on it
+      return data.length > 1 ? data.slice().sort((a, b) => compareLabels(a.labels, b.labels)) : data;
     } finally {
       querier.close();
     }
@@ -296,6 +297,20 @@ class Evaluator {
   }
 }
 
+/** Prometheus' labels.Compare: pairwise by sorted name, then value; a prefix sorts first. */
+export function compareLabels(a: Labels, b: Labels): number {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  const n = Math.min(ka.length, kb.length);
+  for (let i = 0; i < n; i++) {
+    const x = ka[i]!, y = kb[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+    const vx = a[x]!, vy = b[y]!;
+    if (vx !== vy) return vx < vy ? -1 : 1;
+  }
+  return ka.length - kb.length;
+}
+
 function withoutStale(d: SeriesData): RawSeries {
   const { stale } = d;
   if (!stale || !stale.includes(1)) return { labels: d.labels, t: d.t, v: d.v };
@@ -380,6 +395,6 @@ function toRangeResult(val: EvalValue, g: Grid): QueryResult {
     }
     result.push({ metric: s.labels, t, v });
   }
-  result.sort((a, b) => (labelsKey(a.metric) < labelsKey(b.metric) ? -1 : 1));
+  result.sort((a, b) => compareLabels(a.metric, b.metric));
   return { resultType: 'matrix', result, warnings: [] };
 }

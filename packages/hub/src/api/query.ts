@@ -1,0 +1,263 @@
+// Prometheus' query API: /api/v1/query, query_range, series, labels, label values, metadata, status/tsdb,
+// format_query, query_exemplars. Same parameters, envelope and value formatting as Prometheus 2.42.
+import { Hono, type Context } from 'hono';
+import { compress } from 'hono/compress';
+import { LABEL_NAME_RE, labelsKey, silentLogger, type Labels, type Logger, type Matcher } from '@vigil/common';
+import type { Queryable, Storage } from '../storage/types.js';
+import type { Expr } from '../promql/ast.js';
+import { Engine } from '../promql/engine.js';
+import { PromQLParseError } from '../promql/errors.js';
+import { formatGoFloat } from '../promql/format.js';
+import { parseExpr, parseSelector } from '../promql/parser.js';
+import { formatExpr } from '../promql/printer.js';
+import type { QueryResult } from '../promql/value.js';
+import { apiError, toApiError, type ApiError } from './errors.js';
+import { invalidParam, MAX_TIME, MIN_TIME, Params } from './params.js';
+
+export interface QueryRoutesDeps {
+  queryable: Queryable;
+  storage: Storage;
+  engine: Engine;
+  logger?: Logger;
+  /** Extra warnings for a query touching these selectors over [mint, maxt] (e.g. lagging links). */
+  warnings?: (matchers: Matcher[][], mint: number, maxt: number) => string[];
+  /** Clock, for the default `time` of /api/v1/query (ms). */
+  now?: () => number;
+}
+
+/** Most points a range query may return per series, as Prometheus. */
+export const MAX_POINTS_PER_SERIES = 11_000;
+
+type Handler = (p: Params, c: Context) => Promise<{ data: unknown; warnings?: string[] } | ApiError>;
+
+/** Writes sample values and timestamps exactly as Prometheus' JSON does. */
+function ts(ms: number): string {
+  return String(ms / 1000);
+}
+
+function labelsJson(l: Labels): string {
+  const keys = Object.keys(l).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    if (i) out += ',';
+    out += JSON.stringify(keys[i]) + ':' + JSON.stringify(l[keys[i]!]);
+  }
+  return out + '}';
+}
+
+/** Serialises a query result to the `data` member's JSON text. */
+export function resultJson(r: QueryResult): string {
+  switch (r.resultType) {
+    case 'scalar': return `{"resultType":"scalar","result":[${ts(r.result.t)},"${formatGoFloat(r.result.v)}"]}`;
+    case 'string': return `{"resultType":"string","result":[${ts(r.result.t)},${JSON.stringify(r.result.v)}]}`;
+    case 'vector': {
+      const parts = r.result.map((s) => `{"metric":${labelsJson(s.metric)},"value":[${ts(s.t)},"${formatGoFloat(s.v)}"]}`);
+      return `{"resultType":"vector","result":[${parts.join(',')}]}`;
+    }
+    case 'matrix': {
+      const parts: string[] = [];
+      for (const s of r.result) {
+        const pts: string[] = new Array(s.t.length);
+        for (let i = 0; i < s.t.length; i++) pts[i] = `[${ts(s.t[i]!)},"${formatGoFloat(s.v[i]!)}"]`;
+        parts.push(`{"metric":${labelsJson(s.metric)},"values":[${pts.join(',')}]}`);
+      }
+      return `{"resultType":"matrix","result":[${parts.join(',')}]}`;
+    }
+  }
+}
+
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
+function collectMatchers(e: Expr, out: Matcher[][]): void {
+  switch (e.type) {
+    case 'vector': out.push(e.matchers); return;
+    case 'matrix': out.push(e.vector.matchers); return;
+    case 'subquery': case 'paren': case 'unary': collectMatchers(e.expr, out); return;
+    case 'call': for (const a of e.args) collectMatchers(a, out); return;
+    case 'aggregate': collectMatchers(e.expr, out); if (e.param) collectMatchers(e.param, out); return;
+    case 'binary': collectMatchers(e.lhs, out); collectMatchers(e.rhs, out); return;
+    default: return;
+  }
+}
+
+/** The query API as a Hono router (mount it at the root). */
+export function queryRoutes(deps: QueryRoutesDeps): Hono {
+  const { queryable, storage, engine } = deps;
+  const logger = (deps.logger ?? silentLogger).child({ component: 'api' });
+  const now = deps.now ?? Date.now;
+  const app = new Hono();
+  app.use('/api/v1/*', compress());
+
+  const extraWarnings = (query: string, mint: number, maxt: number): string[] => {
+    if (!deps.warnings) return [];
+    try {
+      const sets: Matcher[][] = [];
+      collectMatchers(parseExpr(query), sets);
+      return deps.warnings(sets, mint - engine.lookbackDeltaMs, maxt);
+    } catch {
+      return [];
+    }
+  };
+
+  const route = (path: string, h: Handler): void => {
+    const run = async (c: Context): Promise<Response> => {
+      let res: { data: unknown; warnings?: string[] } | ApiError;
+      try {
+        res = await h(await Params.from(c), c);
+      } catch (err) {
+        res = toApiError(err);
+        if (res.errorType === 'internal') logger.error({ err, path }, 'cannot answer API request');
+      }
+      c.header('Content-Type', 'application/json');
+      if ('errorType' in res) {
+        return c.body(JSON.stringify({ status: 'error', errorType: res.errorType, error: res.error }), res.status as 400);
+      }
+      const data = res.data instanceof RawJson ? res.data.text : JSON.stringify(res.data);
+      const warn = res.warnings && res.warnings.length ? `,"warnings":${JSON.stringify(res.warnings)}` : '';
+      return c.body(`{"status":"success","data":${data}${warn}}`, 200);
+    };
+    app.get(path, run);
+    app.post(path, run);
+  };
+
+  const queryError = (err: unknown): never => {
+    if (err instanceof PromQLParseError) throw invalidParam('query', err.message);
+    throw err;
+  };
+
+  route('/api/v1/query', async (p, c) => {
+    const time = p.time('time', now());
+    let timeoutMs: number | undefined;
+    if (p.get('timeout') !== '') timeoutMs = p.duration('timeout');
+    const query = p.get('query');
+    const opts = { signal: c.req.raw.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+    const result = await engine.instantQuery(queryable, query, time, opts).catch(queryError);
+    return { data: new RawJson(resultJson(result)), warnings: [...result.warnings, ...extraWarnings(query, time, time)] };
+  });
+
+  route('/api/v1/query_range', async (p, c) => {
+    const start = p.time('start', NaN);
+    if (Number.isNaN(start)) throw invalidParam('start', 'cannot parse "" to a valid timestamp');
+    const end = p.time('end', NaN);
+    if (Number.isNaN(end)) throw invalidParam('end', 'cannot parse "" to a valid timestamp');
+    if (end < start) throw invalidParam('end', 'end timestamp must not be before start time');
+    const step = p.duration('step');
+    if (step <= 0) throw invalidParam('step', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (Math.floor((end - start) / step) > MAX_POINTS_PER_SERIES) {
+      return apiError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+    }
+    let timeoutMs: number | undefined;
+    if (p.get('timeout') !== '') timeoutMs = p.duration('timeout');
+    const query = p.get('query');
+    const opts = { signal: c.req.raw.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+    const result = await engine.rangeQuery(queryable, query, start, end, step, opts);
+    return { data: new RawJson(resultJson(result)), warnings: [...result.warnings, ...extraWarnings(query, start, end)] };
+  });
+
+  const matcherSets = (p: Params): Matcher[][] =>
+    p.all('match[]').map((s) => {
+      try {
+        return parseSelector(s);
+      } catch (err) {
+        throw invalidParam('match[]', (err as Error).message);
+      }
+    });
+
+  const limitOf = (p: Params): number => {
+    const s = p.get('limit');
+    if (s === '') return 0;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw invalidParam('limit', `cannot parse ${JSON.stringify(s)}: limit must be a non-negative integer`);
+    return n;
+  };
+
+  route('/api/v1/series', async (p) => {
+    const sets = matcherSets(p);
+    if (sets.length === 0) return apiError('bad_data', 'no match[] parameter provided');
+    const start = p.time('start', MIN_TIME);
+    const end = p.time('end', MAX_TIME);
+    const limit = limitOf(p);
+    const q = await queryable.querier(start, end);
+    try {
+      const seen = new Map<string, Labels>();
+      for (const ms of sets) {
+        for (const s of await q.select(ms, { labelsOnly: true })) seen.set(labelsKey(s.labels), s.labels);
+      }
+      let out = [...seen.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
+      if (limit > 0 && out.length > limit) out = out.slice(0, limit);
+      return { data: new RawJson(`[${out.map(labelsJson).join(',')}]`) };
+    } finally {
+      q.close();
+    }
+  });
+
+  route('/api/v1/labels', async (p) => {
+    const sets = matcherSets(p);
+    const q = await queryable.querier(p.time('start', MIN_TIME), p.time('end', MAX_TIME));
+    const limit = limitOf(p);
+    try {
+      const names = new Set<string>();
+      if (sets.length === 0) for (const n of await q.labelNames()) names.add(n);
+      for (const ms of sets) for (const n of await q.labelNames(ms)) names.add(n);
+      let out = [...names].sort();
+      if (limit > 0 && out.length > limit) out = out.slice(0, limit);
+      return { data: out };
+    } finally {
+      q.close();
+    }
+  });
+
+  route('/api/v1/label/:name/values', async (p, c) => {
+    const name = c.req.param('name') ?? '';
+    if (!LABEL_NAME_RE.test(name)) return apiError('bad_data', `invalid label name: ${JSON.stringify(name)}`);
+    const sets = matcherSets(p);
+    const q = await queryable.querier(p.time('start', MIN_TIME), p.time('end', MAX_TIME));
+    const limit = limitOf(p);
+    try {
+      const vals = new Set<string>();
+      if (sets.length === 0) for (const v of await q.labelValues(name)) vals.add(v);
+      for (const ms of sets) for (const v of await q.labelValues(name, ms)) vals.add(v);
+      let out = [...vals].sort();
+      if (limit > 0 && out.length > limit) out = out.slice(0, limit);
+      return { data: out };
+    } finally {
+      q.close();
+    }
+  });
+
+  route('/api/v1/metadata', async (p) => {
+    const limit = p.get('limit') === '' ? undefined : Number(p.get('limit'));
+    const metric = p.get('metric') || undefined;
+    return { data: await storage.metadata(metric, limit !== undefined && limit >= 0 ? limit : undefined) };
+  });
+
+  route('/api/v1/status/tsdb', async (p) => {
+    const limit = p.get('limit') === '' ? undefined : Number(p.get('limit'));
+    return { data: await storage.status(limit) };
+  });
+
+  route('/api/v1/format_query', async (p) => {
+    let expr: Expr;
+    try {
+      expr = parseExpr(p.get('query'));
+    } catch (err) {
+      throw invalidParam('query', (err as Error).message);
+    }
+    return { data: formatExpr(expr) };
+  });
+
+  route('/api/v1/query_exemplars', async (p) => {
+    p.time('start', MIN_TIME);
+    p.time('end', MAX_TIME);
+    try {
+      parseExpr(p.get('query'));
+    } catch (err) {
+      throw invalidParam('query', (err as Error).message);
+    }
+    return { data: [] };
+  });
+
+  return app;
+}

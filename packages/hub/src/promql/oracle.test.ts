@@ -1,0 +1,93 @@
+// The acceptance test of the query engine: the oracle's dataset, loaded into memory, must give the
+// answers real Prometheus 2.42 gave (shared/promql-oracle/golden-public.json), through the HTTP API.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { queryRoutes } from '../api/query.js';
+import type { Storage } from '../storage/types.js';
+import { Engine } from './engine.js';
+import { loadImportText } from './testing/dataset.js';
+
+/** Cases that do not match yet, with the reason. The test asserts all others match. */
+const KNOWN_FAILURES: Record<string, string> = {};
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const candidates = [path.resolve(here, '../../../../../shared/promql-oracle'), '/work/shared/promql-oracle'];
+const oracleDir = candidates.find((d) => existsSync(path.join(d, 'golden-public.json')));
+
+interface Golden {
+  dataset: { sha256: Record<string, string> };
+  cases: { id: string; category: string; kind: string; query: string; evals: { path: string; params: Record<string, string>; response: unknown }[] }[];
+}
+
+function datasetText(golden: Golden): string {
+  const want = golden.dataset.sha256['dataset.prom']!;
+  const cache = path.join(os.tmpdir(), `vigil-promql-oracle-${want.slice(0, 12)}`);
+  const file = path.join(cache, 'dataset.prom');
+  if (existsSync(file)) {
+    const text = readFileSync(file);
+    if (createHash('sha256').update(text).digest('hex') === want) return text.toString('utf8');
+  }
+  mkdirSync(cache, { recursive: true });
+  execFileSync(process.execPath, [path.join(oracleDir!, 'gen-dataset.mjs'), '--out', cache], { stdio: 'ignore' });
+  return readFileSync(file, 'utf8');
+}
+
+if (!oracleDir) {
+  t.pass('promql-oracle not found beside the repository: skipped');
+} else {
+  const golden = JSON.parse(readFileSync(path.join(oracleDir, 'golden-public.json'), 'utf8')) as Golden;
+  const lib = (await import(pathToFileURL(path.join(oracleDir, 'lib.mjs')).href)) as {
+    compareResponse: (kind: string, query: string, golden: unknown, actual: unknown) => string | null;
+    storedResponse: (r: { httpStatus: number; body: unknown; text?: string }) => unknown;
+  };
+  const mem = loadImportText(datasetText(golden));
+  const storage = {
+    querier: (a: number, b: number) => mem.querier(a, b),
+    metadata: async () => ({}),
+    status: async () => ({}),
+  } as unknown as Storage;
+  const app = queryRoutes({ queryable: mem, storage, engine: new Engine() });
+
+  const byCategory = new Map<string, Golden['cases']>();
+  for (const c of golden.cases) {
+    const list = byCategory.get(c.category) ?? [];
+    list.push(c);
+    byCategory.set(c.category, list);
+  }
+  let passed = 0;
+  let failedUnexpected = 0;
+  for (const [category, cases] of byCategory) {
+    await t.test(`oracle ${category}: every case matches Prometheus 2.42`, async (t) => {
+      for (const c of cases) {
+        let reason: string | null = null;
+        for (const ev of c.evals) {
+          const qs = new URLSearchParams(ev.params).toString();
+          const res = await app.request(`${ev.path}?${qs}`);
+          const text = await res.text();
+          let body: unknown = null;
+          try { body = JSON.parse(text); } catch { body = null; }
+          const actual = lib.storedResponse({ httpStatus: res.status, body, text });
+          reason = lib.compareResponse(c.kind, c.query, ev.response, actual);
+          if (reason) { reason = `${ev.params.time ? `@${ev.params.time}: ` : ''}${reason}`; break; }
+        }
+        const known = KNOWN_FAILURES[c.id];
+        if (!reason) {
+          passed++;
+          if (known) t.comment(`${c.id} now passes; remove it from KNOWN_FAILURES`);
+        } else if (known) {
+          t.comment(`known failure ${c.id} ${c.kind} ${c.query}: ${known}`);
+        } else {
+          failedUnexpected++;
+          t.fail(`${c.id} ${c.kind} ${c.query}: ${reason}`);
+        }
+      }
+      t.pass(`${category} checked`);
+    });
+  }
+  t.comment(`oracle: ${passed}/${golden.cases.length} public cases match, ${Object.keys(KNOWN_FAILURES).length} known failures, ${failedUnexpected} unexpected`);
+}
