@@ -127,6 +127,21 @@ t.test('netdev: every /proc/net/dev column by device, lo excluded, rx_nohandler 
   }
 });
 
+t.test('netclass: sysfs properties by device, hex flags, speed in bytes, unreadable attributes omitted', async (t) => {
+  const f = await collect('netclass');
+  t.equal(value(f, 'node_network_up', { device: 'eth0' }), 1);
+  t.equal(value(f, 'node_network_up', { device: 'lo' }), 0, 'operstate unknown');
+  t.equal(value(f, 'node_network_flags', { device: 'eth0' }), 0x1003);
+  t.equal(value(f, 'node_network_mtu_bytes', { device: 'lo' }), 65536);
+  t.equal(value(f, 'node_network_speed_bytes', { device: 'eth0' }), -125000, 'speed -1 kept, as node_exporter 1.5');
+  t.equal(value(f, 'node_network_speed_bytes', { device: 'lo' }), undefined);
+  t.equal(family(f, 'node_network_carrier_changes_total').type, 'counter');
+  t.equal(
+    value(f, 'node_network_info', { address: '02:fc:00:00:00:01', broadcast: 'ff:ff:ff:ff:ff:ff', device: 'eth0', duplex: 'unknown', ifalias: '', operstate: 'up' }),
+    1,
+  );
+});
+
 t.test('time, uname, pressure, filefd', async (t) => {
   const time = await collect('time');
   t.equal(value(time, 'node_time_seconds'), 1_700_000_000.123);

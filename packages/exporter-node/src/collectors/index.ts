@@ -4,6 +4,7 @@ import { filefdCollector } from './filefd.js';
 import { filesystemCollector } from './filesystem.js';
 import { loadavgCollector } from './loadavg.js';
 import { memoryCollector } from './memory.js';
+import { netclassCollector } from './netclass.js';
 import { netdevCollector } from './netdev.js';
 import { netstatCollector } from './netstat.js';
 import { osCollector } from './os.js';
@@ -23,6 +24,7 @@ export const COLLECTORS: ReadonlyMap<string, Collector> = new Map(
     filesystemCollector(),
     loadavgCollector,
     memoryCollector,
+    netclassCollector(),
     netdevCollector(),
     netstatCollector,
     osCollector,
@@ -43,6 +45,7 @@ export { parseMeminfo } from './memory.js';
 export { filesystemCollector, parseMounts, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, type FilesystemOptions } from './filesystem.js';
 export { diskstatsCollector, parseDiskstats, DEFAULT_DISK_DEVICE_EXCLUDE, type DiskstatsOptions } from './diskstats.js';
 export { netdevCollector, parseNetDev, netDevFamilies, DEFAULT_NETDEV_DEVICE_EXCLUDE, type NetdevOptions } from './netdev.js';
+export { netclassCollector, collectNetClass, DEFAULT_NETCLASS_DEVICE_EXCLUDE } from './netclass.js';
 export { parsePressure } from './pressure.js';
 export { parseFileNr } from './filefd.js';
 export { parseVmstat } from './vmstat.js';
