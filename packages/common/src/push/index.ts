@@ -1,2 +1,3 @@
-// Filled in by its owner.
-export {};
+export * from './grouping.js';
+export * from './store.js';
+export * from './routes.js';
