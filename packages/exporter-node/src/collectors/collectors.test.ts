@@ -177,6 +177,29 @@ t.test('vmstat and netstat: default field selections, untyped', async (t) => {
   t.notOk(ns.some((x) => x.name === 'node_netstat_Ip_DefaultTTL'), 'unselected field');
 });
 
+t.test('sockstat, softnet, arp, conntrack, entropy', async (t) => {
+  const ss = await collect('sockstat');
+  t.equal(value(ss, 'node_sockstat_sockets_used'), 20);
+  t.equal(value(ss, 'node_sockstat_TCP_inuse'), 3);
+  t.equal(value(ss, 'node_sockstat_TCP_mem'), 7);
+  t.equal(value(ss, 'node_sockstat_TCP_mem_bytes'), 7 * 4096);
+  t.equal(family(ss, 'node_sockstat_TCP_alloc').help, 'Number of TCP sockets in state alloc.');
+  t.equal(value(ss, 'node_sockstat_FRAG_memory'), 0);
+  t.ok(ss.some((f) => f.name === 'node_sockstat_TCP6_inuse'), 'sockstat6');
+  const sn = await collect('softnet');
+  t.equal(value(sn, 'node_softnet_processed_total', { cpu: '1' }), 0x4c0f);
+  t.equal(value(sn, 'node_softnet_times_squeezed_total', { cpu: '1' }), 1);
+  const arp = await collect('arp');
+  t.same(family(arp, 'node_arp_entries').samples.map((s) => [s.labels, s.value]), [[{ device: 'eth0' }, 1]]);
+  const ct = await collect('conntrack');
+  t.equal(value(ct, 'node_nf_conntrack_entries_limit'), 262144);
+  t.equal(value(ct, 'node_nf_conntrack_stat_found'), 3 + 15, 'summed over CPUs, hex');
+  t.equal(value(ct, 'node_nf_conntrack_stat_search_restart'), 4);
+  t.equal(value(ct, 'node_nf_conntrack_stat_insert'), 4);
+  const en = await collect('entropy');
+  t.equal(value(en, 'node_entropy_pool_size_bits'), 256);
+});
+
 t.test('os: os-release labels', async (t) => {
   const f = await collect('os');
   const info = family(f, 'node_os_info').samples[0]!.labels;
