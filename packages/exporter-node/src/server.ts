@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
+import { negotiate, writeOpenMetrics, writeText } from '@vigil/common';
 import type { HostExporter } from './exporter.js';
-import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, writeOpenMetrics, writeText } from './exposition.js';
 import { VERSION } from './version.js';
 
 const INDEX = `<!doctype html>
@@ -12,21 +12,15 @@ const INDEX = `<!doctype html>
 </body></html>
 `;
 
-/** True when the Accept header prefers OpenMetrics (as Prometheus asks when it can parse it). */
-export function wantsOpenMetrics(accept: string | undefined): boolean {
-  return !!accept && /application\/openmetrics-text/i.test(accept);
-}
-
 /** The exporter's HTTP app: `/metrics` (text format, or OpenMetrics when asked) and `/`. */
 export function createApp(exporter: HostExporter): Hono {
   const app = new Hono();
   app.get('/', (c) => c.html(INDEX));
   app.get('/metrics', async (c) => {
     const families = await exporter.collect();
-    if (wantsOpenMetrics(c.req.header('accept'))) {
-      return c.body(writeOpenMetrics(families), 200, { 'Content-Type': OPENMETRICS_CONTENT_TYPE });
-    }
-    return c.body(writeText(families), 200, { 'Content-Type': TEXT_CONTENT_TYPE });
+    const { format, contentType } = negotiate(c.req.header('accept'));
+    const body = format === 'openmetrics' ? writeOpenMetrics(families) : writeText(families);
+    return c.body(body, 200, { 'Content-Type': contentType });
   });
   return app;
 }
