@@ -49,26 +49,37 @@ export class ImportParser implements LinePos {
 
   /** Parses the complete lines of `chunk` (with what was left of the previous chunk). */
   push(chunk: string): void {
-    const text = this.rest === '' ? chunk : this.rest + chunk;
-    const last = text.lastIndexOf('\n');
-    if (last === -1) {
-      this.rest = text;
+    let from = 0;
+    if (this.rest !== '') {
+      // finish the line split across chunks on its own, without copying the whole chunk
+      const nl = chunk.indexOf('\n');
+      if (nl === -1) {
+        this.rest += chunk;
+        return;
+      }
+      const line = this.rest + chunk.slice(0, nl + 1);
+      this.rest = '';
+      this.parseLines(line, 0, line.length);
+      from = nl + 1;
+    }
+    const last = chunk.lastIndexOf('\n');
+    if (last < from) {
+      this.rest = chunk.slice(from);
       return;
     }
-    this.rest = text.slice(last + 1);
-    this.parseLines(text, last + 1);
+    this.rest = last + 1 < chunk.length ? chunk.slice(last + 1) : '';
+    this.parseLines(chunk, from, last + 1);
   }
 
   /** Parses the final line, if the input did not end with a newline. */
   end(): void {
     const text = this.rest;
     this.rest = '';
-    if (text !== '') this.parseLines(text + '\n', text.length + 1);
+    if (text !== '') this.parseLines(text + '\n', 0, text.length + 1);
   }
 
-  /** Parses the lines of `text` up to `limit` (the index just past the last '\n'). */
-  private parseLines(text: string, limit: number): void {
-    let pos = 0;
+  /** Parses the lines of `text` from `pos` up to `limit` (the index just past a '\n'). */
+  private parseLines(text: string, pos: number, limit: number): void {
     const onSample = this.onSample;
     const cache = this.cache;
     while (pos < limit) {
@@ -172,7 +183,11 @@ export class ImportParser implements LinePos {
           if (c < 48 || c > 57) break;
           t = t * 10 + (c - 48);
         }
-        if (j === digitsStart || j - digitsStart > 16) throw parseError(`invalid timestamp "${text.slice(t0, j === digitsStart ? j + 1 : j)}": expected milliseconds`, this, t0);
+        if (j === digitsStart || j - digitsStart > 16 || (j < end && (c = text.charCodeAt(j)) !== SPACE && c !== TAB)) {
+          let tokenEnd = j;
+          while (tokenEnd < end && (c = text.charCodeAt(tokenEnd)) !== SPACE && c !== TAB) tokenEnd++;
+          throw parseError(`invalid timestamp "${text.slice(t0, tokenEnd)}": expected integer milliseconds`, this, t0);
+        }
         const after = skipBlanks(text, j, end);
         if (after < end) throw parseError(`expected end of line after the timestamp, got ${describeChar(text, after, end)}`, this, after);
         ts = tneg ? -t : t;
