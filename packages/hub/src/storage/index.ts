@@ -1,2 +1,5 @@
-// Filled in by its owner.
-export {};
+export * from './types.js';
+export { openStorage, LevelStorage, type OpenStorageOptions } from './db.js';
+export { MemStorage } from './mem.js';
+export { StorageLimitError, DEFAULT_RETENTION_MS, type StorageLimits, type EngineOptions as StorageEngineOptions } from './engine.js';
+export { encodeChunk, decodeChunk, newChunkSamples, type ChunkSamples } from './chunk.js';

@@ -14,6 +14,8 @@ export interface AppendStats {
   rejected: number;
   /** Series created by this commit. */
   newSeries: number;
+  /** Rejected samples by reason (`too_old`, `too_many_labels`, `label_name_too_long`, `label_value_too_long`). */
+  rejectReasons?: Record<string, number>;
 }
 
 /**
@@ -63,6 +65,26 @@ export interface TsdbStatus {
   seriesCountByLabelValuePair: { name: string; value: number }[];
 }
 
+/** Counters since the store was opened, read by the hub's /metrics. */
+export interface StorageStats {
+  samplesAppended: number;
+  duplicates: number;
+  conflicts: number;
+  rejected: number;
+  /** Series with samples in the store (head or chunks). */
+  seriesActive: number;
+  /** Series that have samples in the in-memory head. */
+  headSeries: number;
+  headSamples: number;
+  commits: number;
+  walBytes: number;
+  flushes: number;
+  chunks: number;
+  chunkBytes: number;
+  minTime: number;
+  maxTime: number;
+}
+
 /** The whole store as the hub sees it. */
 export interface Storage extends Queryable {
   appender(): Appender;
@@ -73,4 +95,6 @@ export interface Storage extends Queryable {
   /** Writes the head into compressed chunks and compacts; resolves when done. */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /** Counters for /metrics (optional so that test fakes need not provide it). */
+  stats?(): StorageStats;
 }

@@ -1,0 +1,407 @@
+import { dropEmpty, labelsKey, silentLogger, VigilError, type Labels, type Logger, type Matcher, type MetricMetadata } from '@vigil/common';
+import type { AppendStats, Appender, Querier, SeriesRef, Storage, StorageStats, TsdbStatus } from './types.js';
+import { MemSeries, SeriesIndex, type ChunkMeta } from './series.js';
+import { SampleBuf } from './samplebuf.js';
+import { WalEncoder } from './wal.js';
+import type { ChunkSamples } from './chunk.js';
+import { selectSeries } from './query.js';
+import { tsdbStatus } from './status.js';
+
+export interface StorageLimits {
+  maxLabelsPerSeries?: number;
+  maxLabelNameLength?: number;
+  maxLabelValueLength?: number;
+}
+
+export interface EngineOptions {
+  /** Samples older than the newest sample minus this are rejected and deleted (default 15 days). */
+  retentionMs?: number;
+  retentionBytes?: number;
+  logger?: Logger;
+  limits?: StorageLimits;
+}
+
+export const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
+
+/** A series that breaks a configured limit. */
+export class StorageLimitError extends VigilError {
+  constructor(readonly reason: string, message: string) {
+    super('ERR_STORAGE_LIMIT', message);
+  }
+}
+
+interface MetadataEntry { type: string; help: string; unit: string }
+
+/** Samples of one appender, in column arrays (no object per sample). */
+class Batch {
+  ids = new Uint32Array(256);
+  t = new Float64Array(256);
+  v = new Float64Array(256);
+  f = new Uint8Array(256);
+  n = 0;
+  rejected = 0;
+  reasons: Record<string, number> | null = null;
+
+  push(id: number, t: number, v: number, stale: boolean): void {
+    if (this.n === this.ids.length) {
+      const cap = this.n * 2;
+      const ids = new Uint32Array(cap); ids.set(this.ids); this.ids = ids;
+      const ts = new Float64Array(cap); ts.set(this.t); this.t = ts;
+      const vs = new Float64Array(cap); vs.set(this.v); this.v = vs;
+      const fs = new Uint8Array(cap); fs.set(this.f); this.f = fs;
+    }
+    const i = this.n++;
+    this.ids[i] = id;
+    this.t[i] = t;
+    this.v[i] = v;
+    this.f[i] = stale ? 1 : 0;
+  }
+
+  reject(reason: string): void {
+    this.rejected++;
+    (this.reasons ??= {})[reason] = (this.reasons[reason] ?? 0) + 1;
+  }
+}
+
+interface Pending { batch: Batch; resolve: (s: AppendStats) => void; reject: (e: unknown) => void }
+
+class EngineAppender implements Appender {
+  private batch = new Batch();
+  constructor(private readonly engine: Engine) {}
+
+  append(ref: SeriesRef, labels: Labels, t: number, v: number, stale?: boolean): SeriesRef {
+    let s = ref > 0 ? this.engine.index.get(ref) : undefined;
+    if (s === undefined) {
+      const found = this.engine.seriesFor(labels);
+      if (typeof found === 'string') {
+        this.batch.reject(found);
+        return 0;
+      }
+      s = found;
+    }
+    this.batch.push(s.id, t, v, stale === true);
+    return s.id;
+  }
+
+  commit(): Promise<AppendStats> {
+    const batch = this.batch;
+    this.batch = new Batch();
+    return this.engine.enqueue(batch);
+  }
+
+  rollback(): void {
+    this.batch = new Batch();
+  }
+}
+
+/**
+ * The storage semantics shared by the in-memory and the LevelDB store: series registry, head,
+ * duplicate and out-of-order handling, group commit, queries, status. Subclasses add durability.
+ */
+export abstract class Engine implements Storage {
+  readonly index = new SeriesIndex();
+  protected readonly logger: Logger;
+  protected readonly retentionMs: number;
+  protected readonly retentionBytes: number;
+  protected readonly limits: Required<StorageLimits>;
+  protected nextId = 1;
+  /** Newest sample in the store: retention is measured back from it. */
+  protected maxT = -Infinity;
+  protected readonly counters = { samplesAppended: 0, duplicates: 0, conflicts: 0, rejected: 0, commits: 0, flushes: 0 };
+  protected readonly metadataMap = new Map<string, MetadataEntry[]>();
+  protected metadataDirty = new Set<string>();
+  protected closed = false;
+  private queue: Pending[] = [];
+  private running = false;
+  private lockTail: Promise<unknown> = Promise.resolve();
+  private readonly enc = new WalEncoder();
+
+  constructor(opts: EngineOptions) {
+    this.logger = (opts.logger ?? silentLogger).child({ component: 'storage' });
+    this.retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.retentionBytes = opts.retentionBytes ?? 0;
+    this.limits = {
+      maxLabelsPerSeries: opts.limits?.maxLabelsPerSeries ?? 64,
+      maxLabelNameLength: opts.limits?.maxLabelNameLength ?? 1024,
+      maxLabelValueLength: opts.limits?.maxLabelValueLength ?? 4096,
+    };
+  }
+
+  /** Makes the samples of a commit group durable (WAL write + fsync); no-op in memory. */
+  protected abstract durable(data: Uint8Array): Promise<void>;
+  /** Decodes chunks of a series (in order); the in-memory store has none. */
+  abstract readChunks(s: MemSeries, metas: readonly ChunkMeta[]): Promise<ChunkSamples[]>;
+  abstract flush(): Promise<void>;
+  abstract close(): Promise<void>;
+
+  /** Runs `fn` exclusively with commit groups and other exclusive sections. */
+  protected exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.lockTail.then(fn, fn);
+    this.lockTail = run.catch(() => undefined);
+    return run;
+  }
+
+  appender(): Appender {
+    return new EngineAppender(this);
+  }
+
+  /** The series of a label set, created (invisible until committed) when new; or a reject reason. */
+  seriesFor(input: Labels): MemSeries | string {
+    const labels = dropEmpty(input);
+    const key = labelsKey(labels);
+    const s = this.index.byKey.get(key);
+    if (s !== undefined) return s;
+    const err = this.checkLimits(labels);
+    if (err !== null) return err.reason;
+    return this.index.create(this.nextId++, { ...labels }, key);
+  }
+
+  /** The limit a label set breaks, or null. */
+  checkLimits(labels: Labels): StorageLimitError | null {
+    let n = 0;
+    for (const name in labels) {
+      n++;
+      if (name.length > this.limits.maxLabelNameLength) {
+        return new StorageLimitError('label_name_too_long', `cannot store series (label name length ${name.length} > ${this.limits.maxLabelNameLength}): label name too long`);
+      }
+      if (labels[name]!.length > this.limits.maxLabelValueLength) {
+        return new StorageLimitError('label_value_too_long', `cannot store series (label ${name} value length ${labels[name]!.length} > ${this.limits.maxLabelValueLength}): label value too long`);
+      }
+    }
+    if (n > this.limits.maxLabelsPerSeries) {
+      return new StorageLimitError('too_many_labels', `cannot store series (${n} labels > ${this.limits.maxLabelsPerSeries}): too many labels`);
+    }
+    return null;
+  }
+
+  enqueue(batch: Batch): Promise<AppendStats> {
+    if (this.closed) return Promise.reject(new VigilError('ERR_STORAGE_CLOSED', 'cannot commit samples: storage is closed'));
+    return new Promise<AppendStats>((resolve, reject) => {
+      this.queue.push({ batch, resolve, reject });
+      if (!this.running) void this.runQueue();
+    });
+  }
+
+  private async runQueue(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0);
+        try {
+          const stats = await this.exclusive(() => this.commitGroup(group));
+          for (let i = 0; i < group.length; i++) group[i]!.resolve(stats[i]!);
+        } catch (err) {
+          for (const p of group) p.reject(err);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async commitGroup(group: Pending[]): Promise<AppendStats[]> {
+    const enc = this.enc;
+    enc.reset();
+    const out: AppendStats[] = [];
+    for (const p of group) {
+      const b = p.batch;
+      const stats: AppendStats = { appended: 0, duplicates: 0, conflicts: 0, rejected: b.rejected, newSeries: 0 };
+      if (b.reasons !== null) stats.rejectReasons = { ...b.reasons };
+      this.counters.rejected += b.rejected;
+      await this.applySamples(b.ids, b.t, b.v, b.f, b.n, stats, enc);
+      out.push(stats);
+    }
+    if (!enc.empty) await this.durable(enc.finish());
+    this.counters.commits++;
+    return out;
+  }
+
+  /** Loads the persisted samples of the series that `t` values fall into (duplicate checks). */
+  private async diskSamples(ids: Uint32Array, t: Float64Array, n: number): Promise<Map<MemSeries, ChunkSamples[]> | null> {
+    let need: Map<MemSeries, [number, number]> | null = null;
+    for (let i = 0; i < n; i++) {
+      const s = this.index.get(ids[i]!);
+      if (s === undefined || s.chunks.length === 0) continue;
+      const x = t[i]!;
+      if (x > s.diskMaxT || x < s.diskMinT) continue;
+      need ??= new Map();
+      const r = need.get(s);
+      if (r === undefined) need.set(s, [x, x]);
+      else { if (x < r[0]) r[0] = x; if (x > r[1]) r[1] = x; }
+    }
+    if (need === null) return null;
+    const out = new Map<MemSeries, ChunkSamples[]>();
+    for (const [s, [lo, hi]] of need) {
+      const metas = s.chunks.filter((c) => c.maxT >= lo && c.minT <= hi);
+      out.set(s, await this.readChunks(s, metas));
+    }
+    return out;
+  }
+
+  /** Applies samples to the head with duplicate/conflict/retention checks; logs accepted ones to `enc`. */
+  protected async applySamples(
+    ids: Uint32Array, ts: Float64Array, vs: Float64Array, fl: Uint8Array, n: number, stats: AppendStats, enc: WalEncoder | null,
+  ): Promise<void> {
+    const disk = await this.diskSamples(ids, ts, n);
+    const index = this.index;
+    for (let i = 0; i < n; i++) {
+      const s = index.get(ids[i]!);
+      if (s === undefined) { this.rejectSample(stats, 'series_removed'); continue; }
+      const t = ts[i]!;
+      const v = vs[i]!;
+      const stale = fl[i] === 1;
+      if (t < this.maxT - this.retentionMs) { this.rejectSample(stats, 'too_old'); continue; }
+      if (!s.committed) {
+        index.commit(s);
+        enc?.series(s.id, s.labels);
+        stats.newSeries++;
+      }
+      if (t > s.lastT) {
+        s.head.add(t, v, stale);
+        s.lastT = t;
+        if (t < s.minT) s.minT = t;
+      } else {
+        const dup = this.findStored(s, t, disk);
+        if (dup !== null) {
+          if (dup.stale === stale && (stale || Object.is(dup.v, v))) { stats.duplicates++; this.counters.duplicates++; }
+          else { stats.conflicts++; this.counters.conflicts++; }
+          continue;
+        }
+        (s.ooo ??= new SampleBuf(8)).add(t, v, stale);
+        if (t < s.minT) s.minT = t;
+      }
+      if (t > this.maxT) this.maxT = t;
+      stats.appended++;
+      this.counters.samplesAppended++;
+      enc?.sample(s.id, t, v, stale);
+    }
+  }
+
+  private rejectSample(stats: AppendStats, reason: string): void {
+    stats.rejected++;
+    this.counters.rejected++;
+    (stats.rejectReasons ??= {})[reason] = (stats.rejectReasons[reason] ?? 0) + 1;
+  }
+
+  private findStored(s: MemSeries, t: number, disk: Map<MemSeries, ChunkSamples[]> | null): { v: number; stale: boolean } | null {
+    const m = s.findInMemory(t);
+    if (m !== null) return { v: m.buf.v[m.i]!, stale: m.buf.isStale(m.i) };
+    const chunks = disk?.get(s);
+    if (chunks === undefined) return null;
+    for (const c of chunks) {
+      let lo = 0;
+      let hi = c.n - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const x = c.t[mid]!;
+        if (x === t) return { v: c.v[mid]!, stale: c.stale !== null && c.stale[mid] === 1 };
+        if (x < t) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    return null;
+  }
+
+  async querier(mint: number, maxt: number): Promise<Querier> {
+    const engine = this;
+    const inRange = (s: MemSeries): boolean => s.minT <= maxt && s.lastT >= mint;
+    const seriesOf = (matchers?: readonly Matcher[]): MemSeries[] =>
+      (matchers && matchers.length > 0 ? engine.index.select(matchers) : [...engine.index.all()].filter((s) => s.committed)).filter(inRange);
+    return {
+      select: (matchers, hints) => selectSeries(engine, seriesOf(matchers), mint, maxt, hints),
+      labelNames: async (matchers) => {
+        const names = new Set<string>();
+        for (const s of seriesOf(matchers)) for (const n in s.labels) names.add(n);
+        return [...names].sort();
+      },
+      labelValues: async (name, matchers) => {
+        const values = new Set<string>();
+        for (const s of seriesOf(matchers)) {
+          const v = s.labels[name];
+          if (v !== undefined) values.add(v);
+        }
+        return [...values].sort();
+      },
+      close: () => undefined,
+    };
+  }
+
+  setMetadata(items: readonly MetricMetadata[]): void {
+    for (const m of items) {
+      const list = this.metadataMap.get(m.metric);
+      const entry = { type: m.type, help: m.help, unit: m.unit };
+      if (list === undefined) this.metadataMap.set(m.metric, [entry]);
+      else if (list.some((e) => e.type === m.type && e.help === m.help && e.unit === m.unit)) continue;
+      else if (list.length < 10) list.push(entry);
+      else continue;
+      this.metadataDirty.add(m.metric);
+    }
+  }
+
+  async metadata(metric?: string, limit?: number): Promise<Record<string, { type: string; help: string; unit: string }[]>> {
+    const out: Record<string, MetadataEntry[]> = {};
+    let n = 0;
+    for (const [name, list] of this.metadataMap) {
+      if (metric !== undefined && metric !== '' && name !== metric) continue;
+      if (limit !== undefined && limit >= 0 && n >= limit) break;
+      out[name] = list.map((e) => ({ ...e }));
+      n++;
+    }
+    return out;
+  }
+
+  async status(limit = 10): Promise<TsdbStatus> {
+    return tsdbStatus(this.index, limit, this.storeMinT(), this.maxT, this.chunkCount());
+  }
+
+  protected storeMinT(): number {
+    let min = Infinity;
+    for (const s of this.index.all()) if (s.committed && s.minT < min) min = s.minT;
+    return min;
+  }
+
+  protected chunkCount(): number {
+    let n = 0;
+    for (const s of this.index.all()) n += s.chunks.length + (s.head.n > 0 ? 1 : 0);
+    return n;
+  }
+
+  stats(): StorageStats {
+    let headSeries = 0;
+    let headSamples = 0;
+    let chunks = 0;
+    let chunkBytes = 0;
+    for (const s of this.index.all()) {
+      if (!s.committed) continue;
+      const hn = s.head.n + (s.ooo?.n ?? 0);
+      if (hn > 0) { headSeries++; headSamples += hn; }
+      chunks += s.chunks.length;
+      for (const c of s.chunks) chunkBytes += c.bytes;
+    }
+    return {
+      samplesAppended: this.counters.samplesAppended,
+      duplicates: this.counters.duplicates,
+      conflicts: this.counters.conflicts,
+      rejected: this.counters.rejected,
+      seriesActive: this.index.count,
+      headSeries,
+      headSamples,
+      commits: this.counters.commits,
+      walBytes: this.walBytes(),
+      flushes: this.counters.flushes,
+      chunks,
+      chunkBytes,
+      minTime: this.storeMinT(),
+      maxTime: this.maxT,
+    };
+  }
+
+  protected walBytes(): number {
+    return 0;
+  }
+
+  /** Retention cut-off: samples before it are dropped. */
+  protected cutoff(): number {
+    return this.maxT - this.retentionMs;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * A growable, time-sorted run of samples in typed arrays: the in-memory head of a series.
+ * Appends in time order are O(1); an older timestamp is inserted in place.
+ */
+export class SampleBuf {
+  t: Float64Array;
+  v: Float64Array;
+  /** Staleness flags, allocated on the first stale sample. */
+  f: Uint8Array | null = null;
+  n = 0;
+
+  constructor(capacity = 16) {
+    this.t = new Float64Array(capacity);
+    this.v = new Float64Array(capacity);
+  }
+
+  get minT(): number {
+    return this.n > 0 ? this.t[0]! : Infinity;
+  }
+
+  get maxT(): number {
+    return this.n > 0 ? this.t[this.n - 1]! : -Infinity;
+  }
+
+  private grow(): void {
+    const cap = this.t.length * 2;
+    const t = new Float64Array(cap);
+    t.set(this.t);
+    this.t = t;
+    const v = new Float64Array(cap);
+    v.set(this.v);
+    this.v = v;
+    if (this.f !== null) {
+      const f = new Uint8Array(cap);
+      f.set(this.f);
+      this.f = f;
+    }
+  }
+
+  /** Index of the sample at `t`, or -1. */
+  find(t: number): number {
+    let lo = 0;
+    let hi = this.n - 1;
+    const ts = this.t;
+    if (hi < 0 || t < ts[0]! || t > ts[hi]!) return -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const x = ts[mid]!;
+      if (x === t) return mid;
+      if (x < t) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** First index with timestamp >= t. */
+  lowerBound(t: number): number {
+    let lo = 0;
+    let hi = this.n;
+    const ts = this.t;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  isStale(i: number): boolean {
+    return this.f !== null && this.f[i] === 1;
+  }
+
+  /** Adds a sample whose timestamp is not present yet. */
+  add(t: number, v: number, stale: boolean): void {
+    if (this.n === this.t.length) this.grow();
+    let i = this.n;
+    if (i > 0 && t < this.t[i - 1]!) {
+      i = this.lowerBound(t);
+      this.t.copyWithin(i + 1, i, this.n);
+      this.v.copyWithin(i + 1, i, this.n);
+      if (this.f !== null) this.f.copyWithin(i + 1, i, this.n);
+    }
+    this.t[i] = t;
+    this.v[i] = v;
+    if (stale) {
+      if (this.f === null) this.f = new Uint8Array(this.t.length);
+      this.f[i] = 1;
+    } else if (this.f !== null) {
+      this.f[i] = 0;
+    }
+    this.n++;
+  }
+
+  /** Drops samples older than `t`. */
+  dropBefore(t: number): void {
+    const i = this.lowerBound(t);
+    if (i === 0) return;
+    this.t.copyWithin(0, i, this.n);
+    this.v.copyWithin(0, i, this.n);
+    if (this.f !== null) this.f.copyWithin(0, i, this.n);
+    this.n -= i;
+  }
+
+  bytes(): number {
+    return this.t.byteLength + this.v.byteLength + (this.f?.byteLength ?? 0);
+  }
+}
