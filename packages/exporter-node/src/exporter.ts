@@ -12,7 +12,7 @@ export interface HostExporterOptions {
   custom?: Collector[];
   /** Root of the host filesystem (node_exporter's --path.rootfs), `/` by default. */
   rootfs?: string;
-  /** procfs mount point (--path.procfs), `<rootfs>/proc` by default only when rootfs is given, else `/proc`. */
+  /** procfs mount point (--path.procfs), `/proc` by default. */
   procfs?: string;
   /** sysfs mount point (--path.sysfs), `/sys` by default. */
   sysfs?: string;
