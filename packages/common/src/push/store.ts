@@ -142,7 +142,7 @@ export class PushStore {
     const key = groupingKey(labels);
     let g = this.groupsByKey.get(key);
     if (!g) {
-      g = { labels: { ...labels }, families: new Map(), familyTimes: new Map(), pushTime: 0, failureTime: 0, lastPushSuccessful: false };
+      g = { labels: sortedLabels(labels), families: new Map(), familyTimes: new Map(), pushTime: 0, failureTime: 0, lastPushSuccessful: false };
       this.groupsByKey.set(key, g);
     }
     return g;
