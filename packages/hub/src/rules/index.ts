@@ -1,0 +1,12 @@
+export { parseRuleFile, checkRuleFile, type RuleDef, type RuleGroupDef } from './file.js';
+export { RuleManager, RuleLoadError } from './manager.js';
+export { ruleRoutes } from './api.js';
+export { AGENT_DOWN_ALERT } from './builtin.js';
+export type { LateReport, LateEpisode } from './late.js';
+export type { RulesData, AlertsData, ApiAlert, RuleTypeFilter } from './response.js';
+export { Template, TemplateError, checkTemplate } from './template.js';
+export { expandAlertTemplate } from './expand.js';
+export { humanize, humanize1024, humanizeDuration, humanizePercentage } from './template_funcs.js';
+export { formatG, formatE, sprintf } from './gofmt.js';
+export { FakeClock, settle } from './clock.js';
+export { systemClock, type Alert, type AppendFn, type Clock, type NotifyFn, type QueryFn, type QuerySample, type RuleManagerOptions, type AlertState } from './types.js';
