@@ -1,17 +1,10 @@
+import type { Test } from 'tap';
 import { Matcher, type Labels } from '@vigil/common';
 import type { Storage } from './types.js';
 import type { StorageLimits } from './engine.js';
 
-/** What the suite needs from a test: tap's `t` (typed loosely so this file does not import tap). */
-export interface ConformanceTest {
-  test(name: string, fn: (t: ConformanceAssert) => Promise<void>): unknown;
-}
-export interface ConformanceAssert {
-  equal(a: unknown, b: unknown, msg?: string): void;
-  same(a: unknown, b: unknown, msg?: string): void;
-  ok(a: unknown, msg?: string): void;
-  teardown(fn: () => unknown): void;
-}
+type ConformanceTest = Test;
+type ConformanceAssert = Test;
 
 export type StorageFactory = (opts: { retentionMs?: number; limits?: StorageLimits }) => Promise<Storage>;
 

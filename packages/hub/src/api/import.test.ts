@@ -1,0 +1,57 @@
+import zlib from 'node:zlib';
+import t from 'tap';
+import { Matcher, silentLogger } from '@vigil/common';
+import { MemStorage } from '../storage/mem.js';
+import { importRoutes } from './import.js';
+
+async function series(storage: MemStorage, name: string): Promise<{ labels: Record<string, string>; t: number[]; v: number[] }[]> {
+  const q = await storage.querier(0, 1e15);
+  return (await q.select([new Matcher('=', '__name__', name)])).map((d) => ({ labels: { ...d.labels }, t: [...d.t], v: [...d.v] }));
+}
+
+t.test('imports text lines with and without timestamps', async (t) => {
+  const storage = new MemStorage();
+  const app = importRoutes({ storage, logger: silentLogger });
+  const before = Date.now();
+  const body = '# HELP x help\n# TYPE x counter\nx{a="1"} 1 1700000000000\nx{a="1"} 2 1700000015000\r\nx{a="2"} 3.5 1700000000000\n\ny 7\n';
+  const res = await app.request('/api/v1/import/prometheus', { method: 'POST', body });
+  t.equal(res.status, 204);
+  t.same(await series(storage, 'x'), [
+    { labels: { __name__: 'x', a: '1' }, t: [1700000000000, 1700000015000], v: [1, 2] },
+    { labels: { __name__: 'x', a: '2' }, t: [1700000000000], v: [3.5] },
+  ]);
+  const y = await series(storage, 'y');
+  t.equal(y.length, 1);
+  t.ok(y[0]!.t[0]! >= before && y[0]!.t[0]! <= Date.now(), 'no timestamp means now');
+});
+
+t.test('accepts gzip bodies and extra_label parameters', async (t) => {
+  const storage = new MemStorage();
+  const app = importRoutes({ storage, logger: silentLogger });
+  let text = '';
+  for (let i = 0; i < 50_000; i++) text += `g{i="${i % 10}"} ${i} ${1700000000000 + i * 1000}\n`;
+  const res = await app.request('/api/v1/import/prometheus?extra_label=job=imp&extra_label=dc=eu', {
+    method: 'POST', body: zlib.gzipSync(text), headers: { 'content-encoding': 'gzip' },
+  });
+  t.equal(res.status, 204);
+  const got = await series(storage, 'g');
+  t.equal(got.length, 10);
+  t.same(got[0]!.labels, { __name__: 'g', i: '0', job: 'imp', dc: 'eu' });
+  t.equal(got.reduce((n, s) => n + s.t.length, 0), 50_000);
+  const again = await app.request('/api/v1/import/prometheus?extra_label=job=imp&extra_label=dc=eu', {
+    method: 'POST', body: zlib.gzipSync(text), headers: { 'content-encoding': 'gzip' },
+  });
+  t.equal(again.status, 204);
+  t.equal(storage.stats().duplicates, 50_000, 'a second import only adds duplicates');
+});
+
+t.test('answers 400 with the line of a parse error', async (t) => {
+  const storage = new MemStorage();
+  const app = importRoutes({ storage, logger: silentLogger });
+  const res = await app.request('/api/v1/import/prometheus', { method: 'POST', body: 'ok 1 1000\nok 2 2000\nbad{a="1" 3\n' });
+  t.equal(res.status, 400);
+  const j = await res.json() as { status: string; errorType: string; error: string };
+  t.equal(j.status, 'error');
+  t.equal(j.errorType, 'bad_data');
+  t.match(j.error, /line 3/);
+});

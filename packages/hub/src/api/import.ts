@@ -1,0 +1,93 @@
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { Hono } from 'hono';
+import { ImportParser, ParseError, type Labels, type Logger } from '@vigil/common';
+import type { Appender, Storage } from '../storage/types.js';
+
+/** Samples per commit: big enough to amortise the log fsync, small enough to bound memory. */
+const COMMIT_EVERY = 100_000;
+const PROGRESS_EVERY_MS = 10_000;
+
+interface SeriesEntry {
+  labels: Labels;
+  ref: number;
+}
+
+/**
+ * `POST /api/v1/import/prometheus`: text-format lines `name{labels} value [timestamp_ms]` as
+ * VictoriaMetrics accepts them, streamed through the parser and committed in batches, with
+ * optional gzip and `extra_label=name=value` parameters. 204 on success; 400 with the line on a
+ * parse error (batches committed before it stay).
+ */
+export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
+  const app = new Hono();
+  const logger = deps.logger.child({ component: 'import' });
+  app.post('/api/v1/import/prometheus', async (c) => {
+    const extra: Record<string, string> = {};
+    for (const p of c.req.queries('extra_label') ?? []) {
+      const eq = p.indexOf('=');
+      if (eq <= 0) return c.json({ status: 'error', errorType: 'bad_data', error: `cannot parse extra_label "${p}": expected name=value` }, 400);
+      extra[p.slice(0, eq)] = p.slice(eq + 1);
+    }
+    const hasExtra = Object.keys(extra).length > 0;
+    const body = c.req.raw.body;
+    if (body === null) return c.body(null, 204);
+    let stream: AsyncIterable<Buffer> = Readable.fromWeb(body as never);
+    if ((c.req.header('content-encoding') ?? '').toLowerCase() === 'gzip') stream = (stream as Readable).pipe(zlib.createGunzip());
+
+    const series = new Map<string, SeriesEntry>();
+    let appender: Appender = deps.storage.appender();
+    let pending = 0;
+    let now = Date.now();
+    const totals = { samples: 0, appended: 0, duplicates: 0, conflicts: 0, rejected: 0 };
+    const parser = new ImportParser((key, labels, value, ts) => {
+      let e = series.get(key);
+      if (e === undefined) {
+        e = { labels: hasExtra ? { ...labels, ...extra } : labels, ref: 0 };
+        series.set(key, e);
+      }
+      e.ref = appender.append(e.ref, e.labels, ts ?? now, value);
+      pending++;
+    });
+    const commit = async (): Promise<void> => {
+      const st = await appender.commit();
+      appender = deps.storage.appender();
+      totals.samples += pending;
+      totals.appended += st.appended;
+      totals.duplicates += st.duplicates;
+      totals.conflicts += st.conflicts;
+      totals.rejected += st.rejected;
+      pending = 0;
+    };
+    const started = Date.now();
+    let lastLog = started;
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        now = Date.now();
+        parser.push(decoder.decode(chunk, { stream: true }));
+        if (pending >= COMMIT_EVERY) await commit();
+        if (now - lastLog >= PROGRESS_EVERY_MS) {
+          lastLog = now;
+          logger.info({ samples: totals.samples + pending, lines: parser.lines, seconds: (now - started) / 1000 }, 'import in progress');
+        }
+      }
+      parser.push(decoder.decode());
+      parser.end();
+      await commit();
+    } catch (err) {
+      appender.rollback();
+      if (err instanceof ParseError) {
+        logger.warn({ err: err.message, committed: totals.samples }, 'import stopped at a parse error');
+        return c.json({ status: 'error', errorType: 'bad_data', error: `cannot import samples: ${err.message}` }, 400);
+      }
+      if (err instanceof Error && /incorrect header check|unexpected end of file/.test(err.message)) {
+        return c.json({ status: 'error', errorType: 'bad_data', error: `cannot decompress request body: ${err.message}` }, 400);
+      }
+      throw err;
+    }
+    logger.info({ ...totals, series: series.size, seconds: (Date.now() - started) / 1000 }, 'import done');
+    return c.body(null, 204);
+  });
+  return app;
+}
