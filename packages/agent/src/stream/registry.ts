@@ -10,6 +10,8 @@ import { labelsKey, type Labels } from '@vigil/common';
 
 export class SeriesRegistry {
   private readonly byKey = new Map<string, number>();
+  /** Scrapers that reuse label objects across scrapes skip the canonical key entirely. */
+  private readonly byObject = new WeakMap<Labels, number>();
   private readonly flat: string[][] = [];
   private fd: number;
 
@@ -60,13 +62,20 @@ export class SeriesRegistry {
 
   /** The id of a label set, registering (and persisting) it when new. */
   idFor(labels: Labels): number {
+    const cached = this.byObject.get(labels);
+    if (cached !== undefined) return cached;
     const key = labelsKey(labels);
     const id = this.byKey.get(key);
-    if (id !== undefined) return id;
+    if (id !== undefined) {
+      this.byObject.set(labels, id);
+      return id;
+    }
     const flat: string[] = [];
     for (const n of Object.keys(labels).sort()) if (labels[n] !== '') flat.push(n, labels[n]!);
     fs.writeSync(this.fd, JSON.stringify(flat) + '\n');
-    return this.add(flat);
+    const added = this.add(flat);
+    this.byObject.set(labels, added);
+    return added;
   }
 
   /** Labels of an id as a flat [name, value, ...] list. */
