@@ -39,11 +39,15 @@ export function writeText(families: readonly MetricFamily[]): string {
   return out;
 }
 
-/** The OpenMetrics family name: counters drop `_total`, info metrics `_info`. */
-function openMetricsName(f: MetricFamily): string {
-  if (f.type === 'counter' && f.name.endsWith('_total')) return f.name.slice(0, -6);
-  if (f.type === 'info' && f.name.endsWith('_info')) return f.name.slice(0, -5);
-  return f.name;
+/**
+ * The OpenMetrics family name: counters drop `_total`, info metrics `_info`, unless that
+ * would collide with another family (text expositions have e.g. both `x` and `x_total`).
+ */
+function openMetricsName(f: MetricFamily, names: ReadonlySet<string>): string {
+  let base = f.name;
+  if (f.type === 'counter' && f.name.endsWith('_total')) base = f.name.slice(0, -6);
+  else if (f.type === 'info' && f.name.endsWith('_info')) base = f.name.slice(0, -5);
+  return base !== f.name && names.has(base) ? f.name : base;
 }
 
 /** Milliseconds as OpenMetrics seconds (`1735689600`, `1735689600.123`). */
@@ -60,8 +64,9 @@ function formatSeconds(ms: number): string {
 /** OpenMetrics 1.0 with `# TYPE`, `# UNIT`, `# HELP` per family and the final `# EOF`. */
 export function writeOpenMetrics(families: readonly MetricFamily[]): string {
   let out = '';
+  const names = new Set(families.map((f) => f.name));
   for (const f of families) {
-    const name = openMetricsName(f);
+    const name = openMetricsName(f, names);
     out += `# TYPE ${name} ${f.type}\n`;
     if (f.unit) out += `# UNIT ${name} ${f.unit}\n`;
     if (f.help !== '') out += `# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}\n`;
