@@ -69,7 +69,7 @@ class ExpositionParser implements LinePos {
   lineStart = 0;
   private readonly samples: ExpositionSample[] = [];
   private readonly families = new Map<string, FamilyState>();
-  private readonly sampledNames = new Set<string>();
+  private readonly sampledFamilies = new Set<string>();
   private lastName = '';
 
   constructor(private readonly text: string, private readonly om: boolean) {}
@@ -246,7 +246,9 @@ class ExpositionParser implements LinePos {
     }
 
     if (name !== this.lastName) {
-      this.sampledNames.add(name);
+      // remember the families this sample may belong to, for the TYPE-after-samples check
+      this.sampledFamilies.add(name);
+      for (const suffix of FAMILY_SUFFIXES) if (name.endsWith(suffix)) this.sampledFamilies.add(name.slice(0, -suffix.length));
       this.lastName = name;
     }
     const sample: ExpositionSample = { name, labels, value };
@@ -296,9 +298,7 @@ class ExpositionParser implements LinePos {
   }
 
   private hasSamplesOf(family: string): boolean {
-    if (this.sampledNames.has(family)) return true;
-    for (const s of FAMILY_SUFFIXES) if (this.sampledNames.has(family + s)) return true;
-    return false;
+    return this.sampledFamilies.has(family);
   }
 }
 
