@@ -15,3 +15,59 @@ function tempDir(): string {
 }
 
 storageConformance(t, async (opts) => openStorage({ dir: tempDir(), ...opts }));
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : fs.statSync(p).size;
+  }
+  return n;
+}
+
+t.test('retention deletes old chunks and frees disk space', async (t) => {
+  const dir = tempDir();
+  const storage = await openStorage({ dir, retentionMs: 86_400_000 });
+  const base = Date.UTC(2024, 0, 1);
+  let v = 0;
+  for (let day = 0; day < 3; day++) {
+    const app = storage.appender();
+    for (let s = 0; s < 20; s++) {
+      let ref = 0;
+      for (let i = 0; i < 1440; i++) ref = app.append(ref, { __name__: 'r', s: String(s) }, base + day * 86_400_000 + i * 60_000, (v = (v * 1103515245 + 12345) % 2147483648));
+    }
+    await app.commit();
+    await storage.flush();
+  }
+  const before = dirBytes(dir);
+  const app = storage.appender();
+  app.append(0, { __name__: 'fresh' }, base + 10 * 86_400_000, 1);
+  await app.commit();
+  await storage.flush();
+  const after = dirBytes(dir);
+  t.ok(after < before / 4, `data dir shrank from ${before} to ${after} bytes`);
+  const q = await storage.querier(0, 1e15);
+  const { Matcher } = await import('@vigil/common');
+  t.same((await q.select([new Matcher('=', '__name__', 'r')])).length, 0, 'expired series are gone');
+  t.same(await q.labelValues('__name__'), ['fresh']);
+  await storage.close();
+  const reopened = await openStorage({ dir, retentionMs: 86_400_000 });
+  t.teardown(() => reopened.close());
+  t.same(await (await reopened.querier(0, 1e15)).labelValues('__name__'), ['fresh'], 'deletion is durable');
+});
+
+t.test('close leaves the data compacted with an empty log', async (t) => {
+  const dir = tempDir();
+  const storage = await openStorage({ dir });
+  const app = storage.appender();
+  let ref = 0;
+  for (let i = 0; i < 1000; i++) ref = app.append(ref, { __name__: 'z' }, 1_700_000_000_000 + i * 15_000, i);
+  await app.commit();
+  await storage.close();
+  t.same(fs.readdirSync(path.join(dir, 'wal')), [], 'no log segment left');
+  const again = await openStorage({ dir });
+  t.teardown(() => again.close());
+  const { Matcher } = await import('@vigil/common');
+  const got = await (await again.querier(0, 1e15)).select([new Matcher('=', '__name__', 'z')]);
+  t.equal(got[0]?.t.length, 1000);
+});
