@@ -55,10 +55,18 @@ export function resultJson(r: QueryResult): string {
       return `{"resultType":"vector","result":[${parts.join(',')}]}`;
     }
     case 'matrix': {
+      // Series of a range query share the grid's timestamps: format each one once, as the point's prefix.
+      const g = r.grid;
+      const prefixes: string[] = [];
+      if (g) for (let k = 0; k < g.n; k++) prefixes.push(`[${ts(g.start + k * g.step)},"`);
       const parts: string[] = [];
       for (const s of r.result) {
-        const pts: string[] = new Array(s.t.length);
-        for (let i = 0; i < s.t.length; i++) pts[i] = `[${ts(s.t[i]!)},"${formatGoFloat(s.v[i]!)}"]`;
+        const pts = new Array<string>(s.t.length);
+        for (let i = 0; i < s.t.length; i++) {
+          const t = s.t[i]!;
+          const pre = g ? prefixes[Math.round((t - g.start) / g.step)] : undefined;
+          pts[i] = (pre ?? `[${ts(t)},"`) + formatGoFloat(s.v[i]!) + '"]';
+        }
         parts.push(`{"metric":${labelsJson(s.metric)},"values":[${pts.join(',')}]}`);
       }
       return `{"resultType":"matrix","result":[${parts.join(',')}]}`;

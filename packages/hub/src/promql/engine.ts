@@ -396,5 +396,5 @@ function toRangeResult(val: EvalValue, g: Grid): QueryResult {
     result.push({ metric: s.labels, t, v });
   }
   result.sort((a, b) => compareLabels(a.metric, b.metric));
-  return { resultType: 'matrix', result, warnings: [] };
+  return { resultType: 'matrix', result, warnings: [], grid: { start: g.start, step: g.step, n: g.n } };
 }

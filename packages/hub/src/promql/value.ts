@@ -47,7 +47,13 @@ export type EvalValue =
 /** A query's answer, in the shape the HTTP API serialises. */
 export type QueryResult =
   | { resultType: 'vector'; result: { metric: Labels; t: number; v: number }[]; warnings: string[] }
-  | { resultType: 'matrix'; result: { metric: Labels; t: Float64Array; v: Float64Array }[]; warnings: string[] }
+  | {
+    resultType: 'matrix';
+    result: { metric: Labels; t: Float64Array; v: Float64Array }[];
+    warnings: string[];
+    /** Set for range queries: every timestamp is start + k * step (lets the API format each one once). */
+    grid?: { start: number; step: number; n: number };
+  }
   | { resultType: 'scalar'; result: { t: number; v: number }; warnings: string[] }
   | { resultType: 'string'; result: { t: number; v: string }; warnings: string[] };
 

@@ -23,7 +23,7 @@ export function overRange(matrixArg: number, nargs: number, fn: WindowFn, keepNa
     const steps = input.invariant ? 1 : n;
     for (const s of input.series) {
       const res = newStepSeries(keepName ? s.labels : withoutName(s.labels), n);
-      const w: Window = { t: s.t, v: s.v, lo: 0, hi: 0, rangeStart: 0, rangeEnd: 0, rangeMs: input.rangeMs, evalTs: 0 };
+      const w: Window = { t: s.t, v: s.v, lo: 0, hi: 0, rangeStart: 0, rangeEnd: 0, rangeMs: input.rangeMs, evalTs: 0, aux: null };
       let lo = 0;
       let hi = 0;
       let any = false;
@@ -56,6 +56,35 @@ function kahanInc(inc: number, sum: number, c: number): [number, number] {
   return [t, c];
 }
 
+/**
+ * Sum of the values before each counter reset inside the window. Computed from per-series prefix sums
+ * (one pass per series instead of one per step) unless those are not finite (Inf values), then directly.
+ */
+function resetCorrection(w: Window): number {
+  const { v, lo, hi } = w;
+  let prefix = w.aux;
+  if (!prefix) {
+    prefix = new Float64Array(v.length);
+    let acc = 0;
+    for (let i = 1; i < v.length; i++) {
+      const prev = v[i - 1]!;
+      if (v[i]! < prev) acc += prev;
+      prefix[i] = acc;
+    }
+    w.aux = prefix;
+  }
+  const c = prefix[hi - 1]! - prefix[lo]!;
+  if (Number.isFinite(prefix[v.length - 1]!)) return c;
+  let corr = 0;
+  let prev = 0;
+  for (let i = lo; i < hi; i++) {
+    const x = v[i]!;
+    if (x < prev) corr += prev;
+    prev = x;
+  }
+  return corr;
+}
+
 /** `rate`, `increase` and `delta` with Prometheus 2.x extrapolation to the window's edges. */
 function extrapolatedRate(isCounter: boolean, isRate: boolean): WindowFn {
   return (w) => {
@@ -64,14 +93,7 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): WindowFn {
     const first = v[lo]!;
     const last = v[hi - 1]!;
     let result = last - first;
-    if (isCounter) {
-      let prev = 0;
-      for (let i = lo; i < hi; i++) {
-        const x = v[i]!;
-        if (x < prev) result += prev;
-        prev = x;
-      }
-    }
+    if (isCounter) result += resetCorrection(w);
     let durationToStart = (t[lo]! - w.rangeStart) / 1000;
     const durationToEnd = (w.rangeEnd - t[hi - 1]!) / 1000;
     const sampledInterval = (t[hi - 1]! - t[lo]!) / 1000;

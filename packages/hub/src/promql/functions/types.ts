@@ -38,4 +38,6 @@ export interface Window {
   rangeMs: number;
   /** The evaluation time of the step (ms). */
   evalTs: number;
+  /** Per-series scratch a function may fill on first use (e.g. prefix sums); reset for each series. */
+  aux: Float64Array | null;
 }
