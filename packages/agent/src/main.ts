@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+import { VERSION, createLogger, listen, parseListenAddress, parseCli, loadAgentConfig } from '@vigil/common';
+import { readAgentConfig, startAgent } from './agent.js';
+
+const SPEC = {
+  name: 'vigil-agent',
+  version: VERSION,
+  summary: 'the Vigil agent: scrapes targets and this host, buffers durably, streams to the hub',
+  options: {
+    config: { type: 'string', description: 'agent configuration (Prometheus scrape config format plus hub, buffer, host_exporter)' },
+    hub: { type: 'string', description: 'hub base URL, ws://host:port or wss://host:port', default: 'ws://127.0.0.1:9090' },
+    token: { type: 'string', description: 'token the hub expects from this agent' },
+    datacenter: { type: 'string', description: 'datacenter name, the external label "datacenter" on every series', default: 'default' },
+    listen: { type: 'string', description: 'HOST:PORT for the push API, targets and /metrics', default: '127.0.0.1:9091' },
+    'data-dir': { type: 'string', description: 'where the buffer and pushed groups live', default: './data/agent' },
+    'log-level': { type: 'string', description: 'trace, debug, info, warn, error or silent', default: 'info' },
+  },
+  commands: { 'check-config': 'check-config FILE: validate an agent configuration; exit 0 if valid, 1 with file:line and reason' },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  const cli = parseCli(argv, SPEC);
+  if (cli.kind !== 'run') {
+    process.stdout.write(cli.kind === 'version' ? `${cli.text}\n` : cli.text);
+    return 0;
+  }
+  if (cli.command === 'check-config') return checkConfig(cli.args);
+  const v = cli.values;
+  const logger = createLogger({ name: 'vigil-agent', level: (v['log-level'] as 'info' | undefined) ?? 'info' });
+  const flags = {
+    configFile: v.config as string | undefined,
+    hub: v.hub as string | undefined,
+    token: v.token as string | undefined,
+    datacenter: v.datacenter as string | undefined,
+  };
+  const config = await readAgentConfig(flags);
+  const agent = await startAgent({ config, flags, dataDir: resolve((v['data-dir'] as string | undefined) ?? './data/agent'), logger });
+  const { host, port } = parseListenAddress((v.listen as string | undefined) ?? '127.0.0.1:9091');
+  const listening = await listen(agent.app.fetch, { host, port });
+  logger.info({ url: listening.url, hub: config.hub.url, agent: agent.id, datacenter: agent.datacenter, version: VERSION }, 'vigil agent listening');
+
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping: last samples into the buffer, closing the link');
+      await listening.close();
+      await agent.close();
+      logger.info('stopped');
+      done();
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGHUP', () => void agent.reload().catch((err: Error) => logger.error({ err }, 'reload failed, keeping the old configuration')));
+  });
+  return 0;
+}
+
+async function checkConfig(files: string[]): Promise<number> {
+  if (files.length === 0) {
+    process.stderr.write('usage: vigil-agent check-config FILE\n');
+    return 1;
+  }
+  let bad = 0;
+  for (const f of files) {
+    try {
+      await loadAgentConfig(f);
+      process.stdout.write(`${f}: SUCCESS\n`);
+    } catch (err) {
+      bad++;
+      process.stdout.write(`${(err as Error).message}\n`);
+    }
+  }
+  return bad ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: Error) => {
+  process.stderr.write(`vigil-agent: ${err.message}\n`);
+  process.exit(1);
+});

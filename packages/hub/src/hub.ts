@@ -1,0 +1,150 @@
+import { join } from 'node:path';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { stringify } from 'yaml';
+import { formatDuration, loadHubConfig, PushStore, pushRoutes, type HubConfig, type Logger, type Sample, type MetricMetadata } from '@vigil/common';
+import { openStorage, type Storage } from './storage/index.js';
+import { registerStorageMetrics } from './storage/metrics.js';
+import { Engine } from './promql/index.js';
+import { queryRoutes, agentRoutes } from './api/index.js';
+import { importRoutes } from './api/import.js';
+import { IngestServer } from './ingest/index.js';
+import { remoteWriteRoutes } from './remote/write.js';
+import { createHubApp } from './app.js';
+import { uiRoutes } from './ui/routes.js';
+
+export interface Hub {
+  app: ReturnType<typeof createHubApp>;
+  ingest: IngestServer;
+  storage: Storage;
+  registry: Registry;
+  setReady(): void;
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Wires the hub's components together from a validated config; `main.ts` adds the listening socket. */
+export async function startHub(config: HubConfig, logger: Logger, configFile?: string): Promise<Hub> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const storage = await openStorage({
+    dir: join(config.data_dir, 'tsdb'),
+    retentionMs: config.retention,
+    retentionBytes: config.retention_size,
+    logger,
+    limits: {
+      maxLabelsPerSeries: config.limits.max_labels_per_series,
+      maxLabelNameLength: config.limits.max_label_name_length,
+      maxLabelValueLength: config.limits.max_label_value_length,
+    },
+  });
+  registerStorageMetrics(storage, registry);
+  const ingest = new IngestServer({
+    storage,
+    tokens: config.agents.tokens,
+    allowAnonymous: config.agents.tokens.length === 0,
+    limits: { maxSeriesPerAgent: config.limits.max_series_per_agent },
+    logger,
+    dataDir: join(config.data_dir, 'ingest'),
+    registry,
+  });
+  const engine = new Engine({ logger });
+  const push = new PushStore({ file: join(config.data_dir, 'push.json'), logger });
+  push.load();
+  const pushWriter = new StorageWriter(storage, logger);
+
+  let ready = false;
+  let current = config;
+  const app = createHubApp({
+    logger,
+    registry,
+    routers: [
+      queryRoutes({ queryable: storage, storage, engine, logger, warnings: (m, mint, maxt) => ingest.warningsFor(mint, maxt, m) }),
+      importRoutes({ storage, logger }),
+      remoteWriteRoutes({ storage, logger }),
+      agentRoutes(ingest),
+      pushRoutes(push, logger),
+    ],
+    ui: uiRoutes(),
+    ready: () => ready,
+    configYaml: () => stringify(redact(current)),
+    flags: {
+      'config.file': configFile ?? '',
+      'web.listen-address': config.listen,
+      'storage.tsdb.path': config.data_dir,
+      'storage.tsdb.retention.time': formatDuration(config.retention),
+      'query.lookback-delta': '5m',
+      'query.timeout': '2m',
+      'query.max-samples': '50000000',
+      'rules.evaluation-interval': formatDuration(config.evaluation_interval),
+    },
+    reload: async () => {
+      if (!configFile) return;
+      const next = await loadHubConfig(configFile);
+      current = { ...next, listen: current.listen, data_dir: current.data_dir };
+      logger.info({ file: configFile }, 'configuration reloaded');
+    },
+    flush: () => storage.flush(),
+    targets: () => ({ activeTargets: ingest.targets(), droppedTargets: [] }),
+    basicAuthUsers: config.api.basic_auth_users,
+  });
+  const pushSampler = samplePushes(push, pushWriter, config.evaluation_interval);
+  return {
+    app,
+    ingest,
+    storage,
+    registry,
+    setReady: () => { ready = true; },
+    reload: async () => {
+      const res = await app.request('/-/reload', { method: 'POST' });
+      if (!res.ok) throw new Error(await res.text());
+    },
+    close: async () => {
+      ready = false;
+      clearInterval(pushSampler);
+      await ingest.close();
+      push.close();
+      await pushWriter.idle();
+      await storage.close();
+    },
+  };
+}
+
+/**
+ * Groups pushed straight to the hub are sampled into the store like an agent samples its own: every interval,
+ * each series at the current time.
+ */
+function samplePushes(push: PushStore, writer: StorageWriter, intervalMs: number): NodeJS.Timeout {
+  const sample = () => {
+    const now = Date.now();
+    const samples: Sample[] = [];
+    for (const g of push.groups()) {
+      for (const f of push.groupFamilies(g)) {
+        for (const s of f.samples) samples.push({ labels: { ...g.labels, ...s.labels, __name__: s.name }, t: now, v: Number(s.value) });
+      }
+    }
+    if (samples.length) writer.write(samples);
+  };
+  push.onChange(() => sample());
+  return setInterval(sample, intervalMs);
+}
+
+/** A sink into the store for the hub's own producers; commits one batch at a time. */
+class StorageWriter {
+  private chain: Promise<void> = Promise.resolve();
+  constructor(private readonly storage: Storage, private readonly logger: Logger) {}
+  write(samples: readonly Sample[], metadata?: readonly MetricMetadata[]): void {
+    this.chain = this.chain.then(async () => {
+      const app = this.storage.appender();
+      for (const s of samples) app.append(0, s.labels, s.t, s.v, s.stale);
+      await app.commit();
+      if (metadata?.length) this.storage.setMetadata(metadata);
+    }).catch((err) => this.logger.error({ err }, 'cannot store pushed samples'));
+  }
+  idle(): Promise<void> {
+    return this.chain;
+  }
+}
+
+function redact(config: HubConfig): unknown {
+  return { ...config, agents: { tokens: config.agents.tokens.map((t) => ({ ...t, token: '<secret>' })) } };
+}

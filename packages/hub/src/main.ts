@@ -1,0 +1,99 @@
+import { resolve } from 'node:path';
+import {
+  VERSION, ConfigError, createLogger, listen, parseListenAddress, isLoopback, parseCli,
+  loadHubConfig, defaultHubConfig, type HubConfig,
+} from '@vigil/common';
+import { parseExpr } from './promql/index.js';
+import { checkRuleFile } from './rules/file.js';
+import { startHub } from './hub.js';
+
+const SPEC = {
+  name: 'vigil-hub',
+  version: VERSION,
+  summary: 'the central Vigil server: agent ingest, storage, PromQL and the Prometheus HTTP API, UI',
+  options: {
+    config: { type: 'string', description: 'hub configuration file (YAML)' },
+    listen: { type: 'string', description: 'HOST:PORT for HTTP, the UI and the agent stream', default: '127.0.0.1:9090' },
+    'data-dir': { type: 'string', description: 'where the store lives', default: './data/hub' },
+    'log-level': { type: 'string', description: 'trace, debug, info, warn, error or silent', default: 'info' },
+  },
+  commands: {
+    'check-config': 'check-config FILE: validate a hub configuration; exit 0 if valid, 1 with file:line and reason',
+    'check-rules': 'check-rules FILE...: validate Prometheus rule files',
+  },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  const cli = parseCli(argv, SPEC);
+  if (cli.kind !== 'run') {
+    process.stdout.write(cli.kind === 'version' ? `${cli.text}\n` : cli.text);
+    return 0;
+  }
+  if (cli.command === 'check-config') return check(cli.args, 'check-config FILE', async (f) => { await loadHubConfig(f); return []; });
+  if (cli.command === 'check-rules') return check(cli.args, 'check-rules FILE...', (f) => checkRuleFile(f, (e) => void parseExpr(e)));
+
+  const configFile = cli.values.config as string | undefined;
+  const config = configFile ? await loadHubConfig(configFile) : defaultHubConfig();
+  applyFlags(config, cli.values);
+  const logger = createLogger({ name: 'vigil-hub', level: (cli.values['log-level'] as 'info' | undefined) ?? 'info' });
+  const { host, port } = parseListenAddress(config.listen);
+  if (!isLoopback(host) && config.agents.tokens.length === 0) {
+    throw new ConfigError(`refusing to listen on ${config.listen} without agents.tokens: agents off loopback must authenticate`, configFile);
+  }
+  const hub = await startHub(config, logger, configFile);
+  const listening = await listen(hub.app.fetch, {
+    host, port, tls: config.tls, onUpgrade: (req, socket, head) => hub.ingest.handleUpgrade(req, socket, head),
+  });
+  hub.setReady();
+  logger.info({ url: listening.url, dataDir: config.data_dir, version: VERSION }, 'vigil hub listening');
+
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping: closing agent streams, writing the head into chunks');
+      await listening.close();
+      await hub.close();
+      logger.info('stopped');
+      done();
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGHUP', () => void hub.reload().catch((err: Error) => logger.error({ err }, 'reload failed, keeping the old configuration')));
+  });
+  return 0;
+}
+
+function applyFlags(config: HubConfig, values: Record<string, string | boolean | undefined>): void {
+  if (typeof values.listen === 'string') config.listen = values.listen;
+  if (typeof values['data-dir'] === 'string') config.data_dir = values['data-dir'];
+  config.data_dir = resolve(config.data_dir);
+}
+
+async function check(files: string[], usage: string, validate: (file: string) => Promise<string[]>): Promise<number> {
+  if (files.length === 0) {
+    process.stderr.write(`usage: vigil-hub ${usage}\n`);
+    return 1;
+  }
+  let bad = 0;
+  for (const f of files) {
+    let errors: string[];
+    try {
+      errors = await validate(f);
+    } catch (err) {
+      errors = [(err as Error).message];
+    }
+    if (errors.length === 0) process.stdout.write(`${f}: SUCCESS\n`);
+    else {
+      bad++;
+      for (const e of errors) process.stdout.write(`${e}\n`);
+    }
+  }
+  return bad ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: Error) => {
+  process.stderr.write(`vigil-hub: ${err.message}\n`);
+  process.exit(1);
+});

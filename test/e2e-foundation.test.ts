@@ -1,0 +1,74 @@
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, eventually, getJson, startProc, tempDir } from './lib/proc.js';
+
+// The first end-to-end path: host exporter → agent → WebSocket → hub → LevelDB → HTTP query API,
+// each a real process on an ephemeral port.
+t.test('a host metric travels from the exporter through agent and hub to the query API', async (t) => {
+  const dir = tempDir('e2e');
+  t.teardown(dir.remove);
+  const hub = await startProc(BIN.hub, ['--listen', '127.0.0.1:0', '--data-dir', join(dir.path, 'hub')]);
+  t.teardown(() => hub.stop());
+  const exporter = await startProc(BIN.exporter, ['--listen', '127.0.0.1:0']);
+  t.teardown(() => exporter.stop());
+  const exporterAddr = new URL(exporter.url).host;
+  const config = join(dir.path, 'agent.yml');
+  writeFileSync(config, [
+    'global:',
+    '  scrape_interval: 1s',
+    '  scrape_timeout: 1s',
+    'host_exporter:',
+    '  enabled: true',
+    '  interval: 1s',
+    'scrape_configs:',
+    '  - job_name: exporter',
+    '    static_configs:',
+    `      - targets: ['${exporterAddr}']`,
+    '',
+  ].join('\n'));
+  const agent = await startProc(BIN.agent, ['--config', config, '--hub', hub.url.replace('http', 'ws'), '--listen', '127.0.0.1:0',
+    '--data-dir', join(dir.path, 'agent'), '--datacenter', 'dc-e2e']);
+  t.teardown(() => agent.stop());
+
+  // In-process host exporter series: job="node".
+  const load = await eventually(async () => {
+    const body = await getJson(`${hub.url}/api/v1/query?query=node_load1`);
+    return body.status === 'success' && body.data.result.length > 0 ? body : undefined;
+  }, 30_000);
+  t.equal(load.data.resultType, 'vector');
+  const s = load.data.result[0];
+  t.equal(s.metric.job, 'node');
+  t.equal(s.metric.datacenter, 'dc-e2e');
+  t.ok(s.metric.instance, 'instance label set');
+  t.ok(Number.isFinite(Number(s.value[1])), 'value is a number');
+
+  // The standalone exporter scraped as a Prometheus target, with the synthetic up series.
+  const up = await eventually(async () => {
+    const body = await getJson(`${hub.url}/api/v1/query?query=${encodeURIComponent('up{job="exporter"}')}`);
+    return body.data?.result?.length ? body : undefined;
+  }, 20_000);
+  t.equal(up.data.result[0].value[1], '1');
+  t.equal(up.data.result[0].metric.instance, exporterAddr);
+  const cpu = await getJson(`${hub.url}/api/v1/query?query=${encodeURIComponent('count(node_cpu_seconds_total{job="exporter"})')}`);
+  t.ok(Number(cpu.data.result[0]?.value[1]) > 0, 'the exporter exposes CPU seconds');
+
+  // Metadata endpoints see the same series.
+  const labels = await getJson(`${hub.url}/api/v1/labels`);
+  t.ok(labels.data.includes('datacenter'));
+  const jobs = await getJson(`${hub.url}/api/v1/label/job/values`);
+  t.ok(jobs.data.includes('node') && jobs.data.includes('exporter'));
+  const series = await getJson(`${hub.url}/api/v1/series?${new URLSearchParams({ 'match[]': 'node_load1' })}`);
+  t.ok(series.data.length >= 1);
+
+  t.equal(await agent.stop(), 0, 'agent stops cleanly on SIGTERM');
+  t.equal(await hub.stop(), 0, 'hub stops cleanly on SIGTERM');
+});
+
+t.test('the binaries answer --help and --version', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  for (const bin of [BIN.hub, BIN.agent, BIN.exporter]) {
+    t.match(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }), /^vigil-[a-z-]+ \d+\.\d+\.\d+/);
+    t.match(execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' }), /--listen/);
+  }
+});
