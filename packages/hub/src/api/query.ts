@@ -96,7 +96,8 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
   const logger = (deps.logger ?? silentLogger).child({ component: 'api' });
   const now = deps.now ?? Date.now;
   const app = new Hono();
-  app.use('/api/v1/*', compress());
+  // gzip per route (not app.use), so that mounting this router does not compress others' routes
+  const gzip = compress();
 
   const extraWarnings = (query: string, mint: number, maxt: number): string[] => {
     if (!deps.warnings) return [];
@@ -126,8 +127,8 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
       const warn = res.warnings && res.warnings.length ? `,"warnings":${JSON.stringify(res.warnings)}` : '';
       return c.body(`{"status":"success","data":${data}${warn}}`, 200);
     };
-    app.get(path, run);
-    app.post(path, run);
+    app.get(path, gzip, run);
+    app.post(path, gzip, run);
   };
 
   const queryError = (err: unknown): never => {
