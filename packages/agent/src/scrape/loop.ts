@@ -121,7 +121,8 @@ export class ScrapeLoop {
 
   private tick(): void {
     if (this.stopped) return;
-    this.running = this.scrapeAndReport().catch((err: unknown) => {
+    // A scrape still running (a slow parse) makes this one skip, as Prometheus never overlaps scrapes.
+    if (!this.running) this.running = this.scrapeAndReport().catch((err: unknown) => {
       this.logger.error({ err }, 'scrape loop iteration failed');
     }).finally(() => { this.running = undefined; });
     const now = this.now();

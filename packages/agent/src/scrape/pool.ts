@@ -74,8 +74,13 @@ export class ScrapePool {
    * their series state (no spurious staleness) in a loop built with the new settings.
    */
   reload(cfg: ScrapeConfig): void {
-    for (const d of this.discoverers) d.stop();
+    const sameDiscovery = discoveryKey(cfg) === discoveryKey(this.cfg);
     this.cfg = cfg;
+    if (sameDiscovery) {
+      this.sync();
+      return;
+    }
+    for (const d of this.discoverers) d.stop();
     this.start();
   }
 
@@ -100,9 +105,10 @@ export class ScrapePool {
     this.dropped = dropped;
 
     const next = new Map<string, ScrapeLoop>();
+    const identity = JSON.stringify(this.cfg);
     for (const [key, t] of wanted) {
       const existing = this.loops.get(key);
-      if (existing && sameConfigIdentity(existing, this.cfg)) {
+      if (existing && configIdentity.get(existing) === identity) {
         next.set(key, existing);
         continue;
       }
@@ -121,7 +127,7 @@ export class ScrapePool {
         logger: this.logger,
         now: this.ctx.now,
       });
-      configIdentity.set(loop, JSON.stringify(this.cfg));
+      configIdentity.set(loop, identity);
       const predecessor = existing ?? this.stopping.get(key);
       if (predecessor) {
         predecessor.cancelStaleness();
@@ -172,6 +178,7 @@ export class ScrapePool {
 
 const configIdentity = new WeakMap<ScrapeLoop, string>();
 
-function sameConfigIdentity(loop: ScrapeLoop, cfg: ScrapeConfig): boolean {
-  return configIdentity.get(loop) === JSON.stringify(cfg);
+/** The service discovery part of a scrape config: when it is unchanged, discovery keeps running. */
+function discoveryKey(cfg: ScrapeConfig): string {
+  return JSON.stringify([cfg.static_configs, cfg.file_sd_configs, cfg.http_sd_configs, cfg.dns_sd_configs]);
 }
