@@ -6,3 +6,4 @@ export * from './sources.js';
 export * from './pool.js';
 export * from './manager.js';
 export * from './discovery/index.js';
+export * from './routes.js';

@@ -259,3 +259,23 @@ t.test('local targets run beside the config and survive reloads', async (t) => {
   t.equal(m.targets().activeTargets[0]!.scrapePool, 'node');
   t.ok(sink.metadata.some((md) => md.metric === 'node_load1'));
 });
+
+t.test('GET /api/v1/targets in Prometheus envelope with state and scrapePool filters', async (t) => {
+  const { targetsRoutes } = await import('./routes.js');
+  const { addr } = await startServer(t);
+  const sink = new MemorySink();
+  const m = new ScrapeManager({ sink });
+  t.teardown(() => m.stop());
+  await m.applyConfig(parseAgentConfig(`scrape_configs:\n${job('a', addr, '/good')}${job('b', addr, '/good')}  - job_name: c
+    static_configs: [{ targets: ['x:1'] }]
+    relabel_configs: [{ action: drop, source_labels: [__address__], regex: 'x:1' }]
+`));
+  const app = targetsRoutes(m);
+  const all = await (await app.request('/api/v1/targets')).json() as { status: string; data: { activeTargets: { scrapePool: string }[]; droppedTargets: unknown[] } };
+  t.equal(all.status, 'success');
+  t.equal(all.data.activeTargets.length, 2);
+  t.equal(all.data.droppedTargets.length, 1);
+  const a = await (await app.request('/api/v1/targets?state=active&scrapePool=a')).json() as typeof all;
+  t.same(a.data.activeTargets.map((x) => x.scrapePool), ['a']);
+  t.equal(a.data.droppedTargets.length, 0);
+});
