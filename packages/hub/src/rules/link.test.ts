@@ -108,7 +108,7 @@ t.test('backfilled window: a condition that held during the cut is reported late
   w.cut.add('eu');
   // During the cut (t0+1m .. t0+20m) nothing of eu arrived.
   for (let i = 1; i <= 20; i++) await w.m.evaluateAt(t0 + i * 60_000);
-  t.equal(w.m.alertsResponse().alerts.length, 0);
+  t.same(w.m.alertsResponse().alerts, []);
   // The backlog lands: eu-web was high from 2m to 9m (fired at 5m, ended at 10m); eu-db is high since 15m.
   w.cut.delete('eu');
   await w.clock.advance(20 * 60_000);
