@@ -10,7 +10,7 @@ import { fnv1a } from './target.js';
 export interface ScrapeManagerOptions {
   sink: SampleSink;
   logger?: Logger;
-  /** Added to every series that lacks the label (as Prometheus adds them on remote write). */
+  /** Added to every series that lacks the label (as Prometheus adds them on remote write); `global.external_labels` of the applied config win over these. */
   externalLabels?: Record<string, string>;
   /** Clock in ms (tests). */
   now?: () => number;
@@ -90,7 +90,8 @@ export class ScrapeManager {
   }
 
   async applyConfig(cfg: AgentConfig): Promise<void> {
-    const ext = { ...cfg.global.external_labels, ...(this.opts.externalLabels ?? {}) };
+    // The config's external labels (reloadable) win over the constructor's defaults.
+    const ext = { ...(this.opts.externalLabels ?? {}), ...cfg.global.external_labels };
     for (const n of Object.keys(this.externalLabels)) if (!(n in ext)) delete (this.externalLabels as Record<string, string>)[n];
     Object.assign(this.externalLabels, ext);
     const wanted = new Map(cfg.scrape_configs.map((c) => [c.job_name, c]));
@@ -116,10 +117,13 @@ export class ScrapeManager {
   /**
    * Adds an in-process target (the host exporter): `collect` is called every `interval` ms and
    * its families get `job`/`instance` labels, the synthetic series and staleness like any target.
+   * Adding the same job/instance again with the same interval is a no-op (the first collector stays).
    */
   addLocalTarget(job: string, instance: string, interval: number, collect: () => Promise<MetricFamily[]>): void {
     const key = `${job}/${instance}`;
     const existing = this.locals.get(key);
+    // Re-adding the same target (a reload) keeps it running; a new interval keeps its series state.
+    if (existing && existing.opts.intervalMs === interval) return;
     if (existing) void existing.stop(false);
     const url = `local://${job}/${instance}`;
     const labels = { job, instance };
@@ -142,6 +146,7 @@ export class ScrapeManager {
       logger: this.logger,
       now: this.opts.now,
     });
+    if (existing) loop.inheritState(existing);
     this.locals.set(key, loop);
     loop.start();
   }
