@@ -18,7 +18,7 @@ export class Matcher {
     this.value = value;
     if (type === '=~' || type === '!~') {
       try {
-        this.re = new RegExp(`^(?:${value})$`, 's');
+        this.re = anchoredGoRegex(value);
       } catch (err) {
         throw new MatcherError(`cannot compile regex matcher ${name}${type}"${value}": ${(err as Error).message}`);
       }
@@ -43,6 +43,21 @@ export class Matcher {
   toString(): string {
     return `${this.name}${this.type}${JSON.stringify(this.value)}`;
   }
+}
+
+/**
+ * A Go (RE2) regex as an anchored JavaScript one, with Prometheus 2.x semantics: `.` does not match a
+ * newline unless `(?s)`; leading `(?i)`/`(?s)`/`(?m)` flags and `(?P<name>` groups are translated.
+ */
+export function anchoredGoRegex(src: string): RegExp {
+  let flags = '';
+  let body = src;
+  const m = /^\(\?([imsU]+)\)/.exec(body);
+  if (m) {
+    for (const f of 'ims') if (m[1]!.includes(f)) flags += f;
+    body = body.slice(m[0].length);
+  }
+  return new RegExp(`^(?:${body.replace(/\(\?P</g, '(?<')})$`, flags);
 }
 
 export class MatcherError extends Error {
