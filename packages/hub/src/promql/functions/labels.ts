@@ -5,9 +5,9 @@ import { QueryExecutionError } from '../errors.js';
 import { newStepSeries, type EvalValue, type StepSeries } from '../value.js';
 import type { CallContext } from './types.js';
 
-/** Compiles a Go (RE2) regex as JavaScript, fully anchored. */
+/** Compiles a Go (RE2) regex as JavaScript, fully anchored (no `u` flag: RE2 accepts escapes like `\-`). */
 export function compileGoRegex(src: string): RegExp {
-  let flags = 'u';
+  let flags = '';
   let body = src;
   const m = /^\(\?([imsU]+)\)/.exec(body);
   if (m) {
