@@ -145,15 +145,15 @@ export const DATE_PARTS: Record<string, (d: Date) => number> = {
   year: (d) => d.getUTCFullYear(),
 };
 
-/** NaN sorts first in both directions, as Prometheus' sort heaps do. */
+/** Sorts an instant query's result by value; NaN goes last in both directions, as in Prometheus 2.x. */
 export function sortFn(desc: boolean): Impl {
   return async (ctx) => {
     const series = await ctx.vector(0);
     if (ctx.grid.n !== 1) return { kind: 'vector', series };
     const sorted = series.filter((s) => s.present[0]).sort((a, b) => {
       const x = a.v[0]!, y = b.v[0]!;
-      if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : -1;
-      if (Number.isNaN(y)) return 1;
+      if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
+      if (Number.isNaN(y)) return -1;
       return desc ? y - x : x - y;
     });
     return { kind: 'vector', series: sorted };

@@ -261,9 +261,9 @@ export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn
   sum_over_time: {
     args: ['matrix'],
     fn: (w) => {
-      let sum = 0, c = 0;
-      for (let i = w.lo; i < w.hi; i++) [sum, c] = kahanInc(w.v[i]!, sum, c);
-      return Number.isFinite(sum) ? sum + c : sum;
+      let sum = 0;
+      for (let i = w.lo; i < w.hi; i++) sum += w.v[i]!;
+      return sum;
     },
   },
   count_over_time: { args: ['matrix'], fn: (w) => w.hi - w.lo },
