@@ -16,6 +16,8 @@ export interface HubAppDeps {
   flush: () => Promise<void>;
   /** Targets of every agent, Prometheus' shape plus `agent` and `datacenter`. */
   targets: () => { activeTargets: unknown[]; droppedTargets: unknown[] };
+  /** Base URLs of the external Alertmanagers alerts are forwarded to. */
+  alertmanagers?: () => string[];
   /** bcrypt hashes by user name; when set, every endpoint except health needs basic auth. */
   basicAuthUsers?: Record<string, string>;
   ui?: Hono;
@@ -77,10 +79,10 @@ export function createHubApp(deps: HubAppDeps): Hono {
       droppedTargets: state === 'active' ? [] : t.droppedTargets,
     }));
   });
-  // Rules and alerts come with the rules engine; until then Grafana and promtool see empty lists.
-  app.get('/api/v1/rules', (c) => c.json(ok({ groups: [] })));
-  app.get('/api/v1/alerts', (c) => c.json(ok({ alerts: [] })));
-  app.get('/api/v1/alertmanagers', (c) => c.json(ok({ activeAlertmanagers: [], droppedAlertmanagers: [] })));
+  app.get('/api/v1/alertmanagers', (c) => c.json(ok({
+    activeAlertmanagers: (deps.alertmanagers?.() ?? []).map((url) => ({ url: `${url.replace(/\/$/, '')}/api/v2/alerts` })),
+    droppedAlertmanagers: [],
+  })));
 
   for (const r of deps.routers) app.route('/', r);
   if (deps.ui) app.route('/', deps.ui);

@@ -11,6 +11,11 @@ import { IngestServer } from './ingest/index.js';
 import { remoteWriteRoutes } from './remote/write.js';
 import { createHubApp } from './app.js';
 import { uiRoutes } from './ui/routes.js';
+import { RuleManager, ruleRoutes, type QueryFn } from './rules/index.js';
+import { Notifier, notifierRoutes, notifierConfigFromHub, parseNotifierConfig } from './notifier/index.js';
+import { LinkWatcher } from './ingest/linkwatch.js';
+import { parseExpr } from './promql/index.js';
+import { readFile } from 'node:fs/promises';
 
 export interface Hub {
   app: ReturnType<typeof createHubApp>;
@@ -48,6 +53,44 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
     registry,
   });
   const engine = new Engine({ logger });
+
+  // Rules and notifications, tied to the links: alerts of a cut datacenter hold their state, VigilAgentDown fires
+  // once per cut, and the window of a landed backlog is evaluated late.
+  const links = new LinkWatcher(() => ingest.agents(), {
+    agentDown: (agent, dc, down) => rules.setAgentDown(agent, dc, down),
+    backlogLanded: (dc, from, to) => void rules.reevaluateWindow(dc, from, to).catch((err) => logger.error({ err, datacenter: dc }, 'cannot evaluate rules over the landed backlog')),
+  }, logger.child({ component: 'links' }));
+  const externalURL = `http://${config.listen}`;
+  const readNotifierConfig = async (cfg: HubConfig, file?: string) =>
+    file ? parseNotifierConfig(await readFile(file, 'utf8'), file) : notifierConfigFromHub(cfg.alerting);
+  const notifier = new Notifier({
+    config: await readNotifierConfig(config, configFile),
+    logger: logger.child({ component: 'notifier' }),
+    dataDir: config.data_dir,
+    externalURL,
+    isDatacenterCut: (dc) => links.isCut(dc),
+  });
+  const queryFn: QueryFn = async (expr, t) => {
+    const r = await engine.instantQuery(storage, expr, t);
+    if (r.resultType === 'vector') return r.result.map((s) => ({ labels: s.metric, value: s.v }));
+    if (r.resultType === 'scalar') return r.result.v;
+    throw new Error(`rule expression must give a vector or a scalar, not a ${r.resultType}`);
+  };
+  const rules = new RuleManager({
+    queryFn,
+    appendFn: async (samples) => {
+      const app = storage.appender();
+      for (const s of samples) app.append(0, s.labels, s.t, s.v, s.stale);
+      await app.commit();
+    },
+    notifyFn: (alerts) => notifier.notify(alerts),
+    checkExpr: (e) => void parseExpr(e),
+    logger: logger.child({ component: 'rules' }),
+    externalURL,
+    isDatacenterCut: (dc) => links.isCut(dc),
+    watermark: (dc) => links.watermark(dc),
+  });
+  await rules.load(config.rule_files, config.evaluation_interval);
   const push = new PushStore({ file: join(config.data_dir, 'push.json'), logger });
   push.load();
   const pushWriter = new StorageWriter(storage, logger);
@@ -63,6 +106,8 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
       remoteWriteRoutes({ storage, logger }),
       agentRoutes(ingest),
       pushRoutes(push, logger),
+      ruleRoutes(rules),
+      notifierRoutes(notifier),
     ],
     ui: uiRoutes(),
     ready: () => ready,
@@ -80,13 +125,19 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
     reload: async () => {
       if (!configFile) return;
       const next = await loadHubConfig(configFile);
+      const notifierConfig = await readNotifierConfig(next, configFile);
+      await rules.load(next.rule_files, next.evaluation_interval);
+      notifier.applyConfig(notifierConfig);
       current = { ...next, listen: current.listen, data_dir: current.data_dir };
       logger.info({ file: configFile }, 'configuration reloaded');
     },
     flush: () => storage.flush(),
     targets: () => ({ activeTargets: ingest.targets(), droppedTargets: [] }),
+    alertmanagers: () => current.alerting.alertmanagers.map((a) => a.url),
     basicAuthUsers: config.api.basic_auth_users,
   });
+  rules.start();
+  links.start();
   const pushSampler = samplePushes(push, pushWriter, config.evaluation_interval);
   return {
     app,
@@ -101,6 +152,9 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
     close: async () => {
       ready = false;
       clearInterval(pushSampler);
+      links.stop();
+      await rules.stop();
+      await notifier.stop();
       await ingest.close();
       push.close();
       await pushWriter.idle();
