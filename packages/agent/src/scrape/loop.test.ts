@@ -229,3 +229,31 @@ t.test('cancelling end-of-run staleness writes nothing', async (t) => {
   await p;
   t.equal(sink.writes.length, n);
 });
+
+t.test('series identity survives reordering, and duplicates after relabeling are written once', async (t) => {
+  const collapse: RelabelConfig = { source_labels: [], separator: ';', target_label: '', regex: 'x', modulus: 0, replacement: '$1', action: 'labeldrop' };
+  const { loop, sink, source, advance } = mkLoop({ metricRelabelConfigs: [collapse] });
+  source.next = { samples: [raw('a', { x: '1' }, 1), raw('a', { x: '2' }, 2), raw('b', {}, 3)], metadata: [] };
+  await loop.scrapeAndReport();
+  t.equal(sink.last().filter((s) => s.labels.__name__ === 'a').length, 1, 'a{x} collapses to one series');
+  t.equal(find(sink.last(), 'a')!.v, 1, 'the first one wins');
+  t.equal(find(sink.last(), 'scrape_series_added')!.v, 2);
+  advance(1000);
+  source.next = { samples: [raw('b', {}, 4), raw('a', { x: '2' }, 5)], metadata: [] };
+  await loop.scrapeAndReport();
+  t.equal(sink.last().filter((s) => s.stale).length, 0, 'same series in another order: nothing stale');
+  t.equal(find(sink.last(), 'a')!.v, 5);
+  t.equal(find(sink.last(), 'b')!.v, 4);
+  t.equal(find(sink.last(), 'scrape_series_added')!.v, 0);
+});
+
+t.test('changed external labels apply to the next scrape', async (t) => {
+  const ext: Record<string, string> = { dc: 'a' };
+  const { loop, sink, source } = mkLoop({}, ext);
+  source.next = { samples: [raw('m')], metadata: [] };
+  await loop.scrapeAndReport();
+  t.equal(find(sink.last(), 'm')!.labels.dc, 'a');
+  ext.dc = 'b';
+  await loop.scrapeAndReport();
+  t.equal(find(sink.last(), 'm')!.labels.dc, 'b');
+});

@@ -59,6 +59,46 @@ const METADATA_RESEND_MS = 10 * 60_000;
 /** Series not seen for this many scrapes are forgotten for `scrape_series_added`. */
 const SERIES_CACHE_SCRAPES = 10;
 
+interface SeriesState {
+  labels: Labels;
+  /** Last iteration that saw the series (also its duplicate check). */
+  mark: number;
+  /** Last iteration whose scrape wrote it. */
+  written: number;
+  /** Written without an explicit timestamp, so it gets staleness markers. */
+  tracked: boolean;
+  pendingTracked: boolean;
+}
+
+interface CacheEntry {
+  /** The series, or null when metric relabeling drops it. */
+  series: SeriesState | null;
+  lastIteration: number;
+  /** Label limits already checked. */
+  checked: boolean;
+}
+
+interface IndexedEntry {
+  raw: Labels;
+  entry: CacheEntry;
+}
+
+/** Same names and values (in any order). */
+function sameLabels(a: Labels, b: Labels): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
+/** Identity of an exposed label set in its exposition order (cheap: no sorting). */
+function rawKey(labels: Labels): string {
+  return JSON.stringify(labels);
+}
+
 class LimitError extends Error {}
 
 /**
@@ -80,9 +120,23 @@ export class ScrapeLoop {
 
   private readonly logger: Logger;
   private readonly now: () => number;
-  /** Series written by the last scrape whose staleness is tracked (no explicit timestamp). */
-  private previous = new Map<string, Labels>();
-  private seenAt = new Map<string, number>();
+  /**
+   * Every series this loop wrote recently, by identity, with the iteration that last wrote it:
+   * staleness is "written by the last successful scrape and not by this one", found without
+   * building per-scrape sets.
+   */
+  private series = new Map<string, SeriesState>();
+  /** Iteration of the last scrape that wrote samples, -1 when the last one failed or none ran. */
+  private lastWritten = -1;
+  /**
+   * Exposed series (by their raw labels in exposition order) to their final labels and identity,
+   * so a steady target costs no relabeling, sorting or escaping per sample. Entries unused for
+   * SERIES_CACHE_SCRAPES scrapes are dropped; a series not in the cache counts in `scrape_series_added`.
+   */
+  private cache = new Map<string, CacheEntry>();
+  private cacheExternal = '';
+  /** The cache entries of the last scrape by position (see append). */
+  private byIndex: IndexedEntry[] = [];
   private iteration = 0;
   private timer: NodeJS.Timeout | undefined;
   private nextAt = 0;
@@ -101,8 +155,8 @@ export class ScrapeLoop {
 
   /** Takes over the series state of the loop this one replaces (same target, new settings). */
   inheritState(prev: ScrapeLoop): void {
-    this.previous = prev.previous;
-    this.seenAt = prev.seenAt;
+    this.series = prev.series;
+    this.lastWritten = prev.lastWritten;
     this.iteration = prev.iteration;
     this.health = prev.health;
     this.lastError = prev.lastError;
@@ -110,7 +164,8 @@ export class ScrapeLoop {
     this.lastScrapeDurationSec = prev.lastScrapeDurationSec;
     this.metadataKey = prev.metadataKey;
     this.metadataSentAt = prev.metadataSentAt;
-    prev.previous = new Map();
+    prev.series = new Map();
+    prev.lastWritten = -1;
   }
 
   start(): void {
@@ -167,9 +222,12 @@ export class ScrapeLoop {
 
   private writeEndOfRunStaleness(t: number): void {
     const out: Sample[] = [];
-    for (const labels of this.previous.values()) out.push({ labels, t, v: NaN, stale: true });
+    for (const st of this.series.values()) {
+      if (st.tracked && st.written === this.lastWritten && this.lastWritten >= 0) out.push({ labels: st.labels, t, v: NaN, stale: true });
+    }
     for (const name of REPORT_NAMES) out.push({ labels: this.reportLabels(name), t, v: NaN, stale: true });
-    this.previous.clear();
+    this.series.clear();
+    this.lastWritten = -1;
     this.opts.sink.write(out);
   }
 
@@ -191,28 +249,34 @@ export class ScrapeLoop {
     let total = 0;
     let added = 0;
     let seriesAdded = 0;
-    let current = new Map<string, Labels>();
+    const iter = this.iteration;
     if (result) {
       total = result.samples.length;
       try {
         const appended = this.append(result.samples, start);
         out = appended.samples;
-        added = appended.added;
+        added = out.length;
         seriesAdded = appended.seriesAdded;
-        current = appended.tracked;
+        for (const st of appended.states) {
+          st.written = iter;
+          st.tracked = st.pendingTracked;
+        }
       } catch (e) {
         err = e as Error;
         out = [];
         added = 0;
         seriesAdded = 0;
-        current = new Map();
         if (e instanceof LimitError) total = result.samples.length;
       }
     }
-    for (const [key, labels] of this.previous) {
-      if (!current.has(key)) out.push({ labels, t: start, v: NaN, stale: true });
+    const prev = this.lastWritten;
+    if (prev >= 0) {
+      for (const st of this.series.values()) {
+        if (st.tracked && st.written === prev) out.push({ labels: st.labels, t: start, v: NaN, stale: true });
+      }
     }
-    this.previous = current;
+    this.lastWritten = err ? -1 : iter;
+    if (iter % SERIES_CACHE_SCRAPES === 0) this.prune(iter);
     this.iteration++;
 
     this.health = err ? 'down' : 'up';
@@ -242,28 +306,70 @@ export class ScrapeLoop {
     this.opts.sink.write(out, metadata);
   }
 
-  private append(raw: readonly RawSample[], start: number): { samples: Sample[]; added: number; seriesAdded: number; tracked: Map<string, Labels> } {
-    const s = this.opts.settings;
-    const samples: Sample[] = [];
-    const tracked = new Map<string, Labels>();
-    const seenThisScrape = new Set<string>();
-    let seriesAdded = 0;
-    for (const r of raw) {
-      const labels = this.mutateSampleLabels(r.labels);
-      if (labels === null) continue;
-      this.checkLabelLimits(labels);
-      if (s.sampleLimit > 0 && samples.length >= s.sampleLimit) throw new LimitError('sample limit exceeded');
-      const key = labelsKey(labels);
-      if (seenThisScrape.has(key)) continue; // Prometheus rejects duplicates within a scrape
-      seenThisScrape.add(key);
-      const explicit = s.honorTimestamps && r.timestamp !== undefined;
-      samples.push({ labels, t: explicit ? r.timestamp! : start, v: r.value });
-      if (!explicit) tracked.set(key, labels);
-      if (!this.seenAt.has(key)) seriesAdded++;
-      this.seenAt.set(key, this.iteration);
+  /** Forgets cache entries and series untouched for SERIES_CACHE_SCRAPES scrapes. */
+  private prune(iter: number): void {
+    for (const [k, e] of this.cache) if (iter - e.lastIteration > SERIES_CACHE_SCRAPES) this.cache.delete(k);
+    for (const [k, st] of this.series) {
+      if (iter - st.mark > SERIES_CACHE_SCRAPES && st.written !== this.lastWritten) this.series.delete(k);
     }
-    for (const [key, it] of this.seenAt) if (this.iteration - it > SERIES_CACHE_SCRAPES) this.seenAt.delete(key);
-    return { samples, added: samples.length, seriesAdded, tracked };
+  }
+
+  /** Labels and identity of every exposed sample; throws LimitError when a limit is exceeded. */
+  private append(raw: readonly RawSample[], start: number): { samples: Sample[]; states: SeriesState[]; seriesAdded: number } {
+    const s = this.opts.settings;
+    const ext = JSON.stringify(this.opts.externalLabels);
+    if (ext !== this.cacheExternal) {
+      this.cache.clear();
+      this.byIndex = [];
+      this.cacheExternal = ext;
+    }
+    const iter = this.iteration;
+    const samples: Sample[] = [];
+    const states: SeriesState[] = [];
+    let seriesAdded = 0;
+    const byIndex = this.byIndex;
+    const nextByIndex: IndexedEntry[] = new Array(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const r = raw[i]!;
+      // A steady target exposes the same series in the same order: compare with the entry at the
+      // same position before falling back to the keyed cache.
+      const hint = byIndex[i];
+      let e = hint !== undefined && sameLabels(hint.raw, r.labels) ? hint.entry : undefined;
+      const rk = e ? '' : rawKey(r.labels);
+      if (!e) e = this.cache.get(rk);
+      if (!e) {
+        const labels = this.mutateSampleLabels(r.labels);
+        let st: SeriesState | null = null;
+        if (labels !== null) {
+          const key = labelsKey(labels);
+          st = this.series.get(key) ?? null;
+          if (!st) {
+            st = { labels, mark: -1, written: -1, tracked: false, pendingTracked: false };
+            this.series.set(key, st);
+          }
+        }
+        e = { series: st, lastIteration: -1, checked: false };
+        this.cache.set(rk, e);
+      }
+      nextByIndex[i] = { raw: r.labels, entry: e };
+      e.lastIteration = iter;
+      const st = e.series;
+      if (st === null) continue;
+      if (!e.checked) {
+        this.checkLabelLimits(st.labels);
+        e.checked = true;
+      }
+      if (s.sampleLimit > 0 && samples.length >= s.sampleLimit) throw new LimitError('sample limit exceeded');
+      if (st.mark === iter) continue; // Prometheus rejects duplicates within a scrape
+      st.mark = iter;
+      const explicit = s.honorTimestamps && r.timestamp !== undefined;
+      samples.push({ labels: st.labels, t: explicit ? r.timestamp! : start, v: r.value });
+      st.pendingTracked = !explicit;
+      states.push(st);
+      if (st.written < 0) seriesAdded++;
+    }
+    this.byIndex = nextByIndex;
+    return { samples, states, seriesAdded };
   }
 
   private checkLabelLimits(labels: Labels): void {
