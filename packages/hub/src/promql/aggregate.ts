@@ -114,8 +114,7 @@ class GoHeap {
       j = i;
     }
   }
-  private down(i0: number): boolean {
-    const n = this.v.length;
+  private down(i0: number, n: number): boolean {
     let i = i0;
     for (;;) {
       const j1 = 2 * i + 1;
@@ -134,14 +133,17 @@ class GoHeap {
     this.ids.push(id);
     this.up(this.v.length - 1);
   }
-  replaceTop(x: number, id: StepSeries): void {
-    this.v[0] = x;
-    this.ids[0] = id;
-    if (!this.down(0)) this.up(0);
+  /** heap.Pop: the top element leaves. */
+  pop(): void {
+    const n = this.v.length - 1;
+    this.swap(0, n);
+    this.down(0, n);
+    this.v.pop();
+    this.ids.pop();
   }
 }
 
-/** topk/bottomk with Prometheus' heap, so that ties resolve to the same series. */
+/** topk/bottomk with Prometheus 2.42's heap (pop then push), so that ties resolve to the same series. */
 function topk(e: AggregateExpr, series: StepSeries[], ks: Float64Array, n: number): StepSeries[] {
   const top = e.op === 'topk';
   const less = top ? lessTop : lessBottom;
@@ -158,11 +160,13 @@ function topk(e: AggregateExpr, series: StepSeries[], ks: Float64Array, n: numbe
       for (const s of g.members) {
         if (!s.present[i]) continue;
         const x = s.v[i]!;
-        if (h.v.length < k) h.push(x, s);
-        else {
-          const head = h.v[0]!;
-          const replace = top ? head < x || (Number.isNaN(head) && !Number.isNaN(x)) : head > x || (Number.isNaN(head) && !Number.isNaN(x));
-          if (replace) h.replaceTop(x, s);
+        const len = h.v.length;
+        if (len < k || (top ? h.v[0]! < x : h.v[0]! > x) || Number.isNaN(h.v[0]!)) {
+          if (len === k) {
+            if (k === 1) { h.v[0] = x; h.ids[0] = s; continue; }
+            h.pop();
+          }
+          h.push(x, s);
         }
       }
       // output order: the heap sorted in reverse (best first)

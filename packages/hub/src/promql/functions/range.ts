@@ -57,32 +57,29 @@ function kahanInc(inc: number, sum: number, c: number): [number, number] {
 }
 
 /**
- * Sum of the values before each counter reset inside the window. Computed from per-series prefix sums
- * (one pass per series instead of one per step) unless those are not finite (Inf values), then directly.
+ * Adds the value before each counter reset inside the window to `result`, in sample order as Prometheus
+ * does (so results are bit-identical). A per-series prefix count of resets skips windows without any.
  */
-function resetCorrection(w: Window): number {
+function addResets(w: Window, result: number): number {
   const { v, lo, hi } = w;
-  let prefix = w.aux;
-  if (!prefix) {
-    prefix = new Float64Array(v.length);
-    let acc = 0;
+  let resets = w.aux;
+  if (!resets) {
+    resets = new Float64Array(v.length);
+    let n = 0;
     for (let i = 1; i < v.length; i++) {
-      const prev = v[i - 1]!;
-      if (v[i]! < prev) acc += prev;
-      prefix[i] = acc;
+      if (v[i]! < v[i - 1]!) n++;
+      resets[i] = n;
     }
-    w.aux = prefix;
+    w.aux = resets;
   }
-  const c = prefix[hi - 1]! - prefix[lo]!;
-  if (Number.isFinite(prefix[v.length - 1]!)) return c;
-  let corr = 0;
+  if (resets[hi - 1] === resets[lo]) return result;
   let prev = 0;
   for (let i = lo; i < hi; i++) {
     const x = v[i]!;
-    if (x < prev) corr += prev;
+    if (x < prev) result += prev;
     prev = x;
   }
-  return corr;
+  return result;
 }
 
 /** `rate`, `increase` and `delta` with Prometheus 2.x extrapolation to the window's edges. */
@@ -93,7 +90,7 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): WindowFn {
     const first = v[lo]!;
     const last = v[hi - 1]!;
     let result = last - first;
-    if (isCounter) result += resetCorrection(w);
+    if (isCounter) result = addResets(w, result);
     let durationToStart = (t[lo]! - w.rangeStart) / 1000;
     const durationToEnd = (w.rangeEnd - t[hi - 1]!) / 1000;
     const sampledInterval = (t[hi - 1]! - t[lo]!) / 1000;
