@@ -9,7 +9,8 @@ import { ByteReader, ByteWriter } from './bytes.js';
  *   timestamps      zigzag t0, zigzag first delta, then run-length pairs (zigzag delta-of-delta, uvarint run)
  *   uvarint nStale  then nStale delta-coded indexes of staleness markers
  *   byte mode       0 decimal ints + delta, 1 decimal ints + delta-of-delta, 2 raw float64 XOR previous bits
- *   mode 0/1        uvarint exponent e, zigzag first int, then zigzag deltas (mode 1: first delta, then dods)
+ *   mode 0/1        uvarint exponent e, uvarint gcd g of the deltas, zigzag first int, byte k, then the zigzag
+ *                   deltas / g (mode 1: first delta, then dods) as k byte planes of count-1 bytes, low plane first
  *   mode 2          count little-endian 8-byte words, each the XOR of the float64 with the previous one
  *
  * Decimal mode stores v * 10^e as an exact integer when every value of the chunk round-trips
@@ -39,6 +40,7 @@ export interface EncodeOptions {
 
 const scratch = new ByteWriter(1 << 16);
 let ints = new Float64Array(1024);
+let zs = new Float64Array(1024);
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
@@ -57,6 +59,15 @@ function decimalExponent(v: Float64Array, stale: Uint8Array | null, start: numbe
     }
   }
   return e;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
 }
 
 function varintSize(z: number): number {
@@ -126,24 +137,51 @@ export function encodeChunk(
       ints[i] = r;
       prev = r;
     }
+    // Deltas, divided by their greatest common divisor (page-sized byte counts and the like).
+    let g = 0;
+    for (let i = 1; i < n; i++) g = gcd(g, Math.abs(ints[i]! - ints[i - 1]!));
+    if (g === 0) g = 1;
     // Pick delta or delta-of-delta by the varint bytes each needs.
     let sizeDelta = 0;
     let sizeDod = 0;
     for (let i = 1; i < n; i++) {
-      const d = ints[i]! - ints[i - 1]!;
+      const d = (ints[i]! - ints[i - 1]!) / g;
       sizeDelta += varintSize(zz(d));
-      sizeDod += i === 1 ? varintSize(zz(d)) : varintSize(zz(d - (ints[i - 1]! - ints[i - 2]!)));
+      sizeDod += i === 1 ? varintSize(zz(d)) : varintSize(zz(d - (ints[i - 1]! - ints[i - 2]!) / g));
     }
     const mode = sizeDod < sizeDelta ? 1 : 0;
     w.u8(mode);
     w.uvarint(e);
+    w.uvarint(g);
     if (n > 0) w.varint(ints[0]!);
+    // Zigzag residuals as byte planes (all low bytes, then the next bytes...): the general
+    // compressor sees each byte position's distribution on its own.
+    if (zs.length < n) zs = new Float64Array(n * 2);
+    let max = 0;
     let pd = 0;
     for (let i = 1; i < n; i++) {
-      const d = ints[i]! - ints[i - 1]!;
-      w.varint(mode === 1 && i > 1 ? d - pd : d);
+      const d = (ints[i]! - ints[i - 1]!) / g;
+      const z = zz(mode === 1 && i > 1 ? d - pd : d);
       pd = d;
+      zs[i] = z;
+      if (z > max) max = z;
     }
+    let k = 1;
+    while (k < 8 && max >= 256 ** k) k++;
+    w.u8(k);
+    w.ensure(k * n);
+    const b = w.buf;
+    let o = w.len;
+    for (let p = 0; p < k; p++) {
+      if (p < 3) {
+        const sh = 8 * p;
+        for (let i = 1; i < n; i++) { const z = zs[i]!; b[o++] = (z < 2147483648 ? z >>> sh : Math.floor(z / 2 ** sh)) & 255; }
+      } else {
+        const div = 2 ** (8 * p);
+        for (let i = 1; i < n; i++) b[o++] = Math.floor(zs[i]! / div) % 256;
+      }
+    }
+    w.len = o;
   }
   const raw = w.buf.subarray(0, w.len);
   const q = opts.brotliQuality ?? 6;
@@ -225,14 +263,22 @@ export function decodeChunk(buf: Uint8Array, out: ChunkSamples): ChunkSamples {
     }
   } else {
     const p = POW10[r.uvarint()]!;
+    const g = r.uvarint();
     let x = n > 0 ? r.varint() : 0;
-    if (n > 0) v[0] = x / p;
-    let d = 0;
-    for (let i = 1; i < n; i++) {
-      const c = r.varint();
-      d = mode === 1 && i > 1 ? d + c : c;
-      x += d;
-      v[i] = x / p;
+    if (n > 0) {
+      v[0] = x / p;
+      const k = r.u8();
+      const planes = r.bytes(k * (n - 1));
+      const m = n - 1;
+      let d = 0;
+      for (let i = 1; i < n; i++) {
+        let z = planes[i - 1]!;
+        for (let q = 1; q < k; q++) z += planes[q * m + i - 1]! * 2 ** (8 * q);
+        const c = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+        d = mode === 1 && i > 1 ? d + c * g : c * g;
+        x += d;
+        v[i] = x / p;
+      }
     }
   }
   if (nStale > 0) for (let i = 0; i < n; i++) if (out.stale![i] === 1) v[i] = NaN;
