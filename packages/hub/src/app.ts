@@ -1,4 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import bcrypt from 'bcryptjs';
 import type { Registry } from 'prom-client';
 import { VERSION, type Logger } from '@vigil/common';
@@ -21,6 +22,8 @@ export interface HubAppDeps {
   /** bcrypt hashes by user name; when set, every endpoint except health needs basic auth. */
   basicAuthUsers?: Record<string, string>;
   ui?: Hono;
+  /** Largest request body (default 64 MiB); the streaming import is exempt. */
+  maxBodyBytes?: number;
   startTime?: Date;
 }
 
@@ -35,6 +38,13 @@ export function createHubApp(deps: HubAppDeps): Hono {
   app.get('/-/healthy', (c) => c.text('Vigil hub is Healthy.\n'));
   app.get('/-/ready', (c) => (deps.ready() ? c.text('Vigil hub is Ready.\n') : c.text('Vigil hub is not ready.\n', 503)));
   if (deps.basicAuthUsers && Object.keys(deps.basicAuthUsers).length > 0) app.use('*', basicAuth(deps.basicAuthUsers));
+
+  // Request bodies are bounded, except the bulk import, which streams bodies of any size.
+  const limit = bodyLimit({
+    maxSize: deps.maxBodyBytes ?? 64 << 20,
+    onError: (c) => c.json({ status: 'error', errorType: 'bad_data', error: `request body exceeds ${deps.maxBodyBytes ?? 64 << 20} bytes` }, 413),
+  });
+  app.use('*', async (c, next) => (c.req.path === '/api/v1/import/prometheus' ? next() : limit(c, next)));
 
   app.post('/-/reload', async (c) => {
     try {
