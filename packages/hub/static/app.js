@@ -66,11 +66,25 @@ function chart(el, result, { start, end, step, unit, cutAfter }) {
     axes: [{}, { values: (_u, ticks) => ticks.map((v) => fmtUnit(v, unit)), size: 70 }], legend: { show: result.length <= 8 } }, data, el);
 }
 
+// The earliest watermark (seconds) among cut datacenters that the series belong to: data after it is missing
+// because the link is down, not because the series stopped.
+async function cutWatermark(result) {
+  const dcs = new Set(result.map((s) => s.metric.datacenter).filter(Boolean));
+  if (!dcs.size) return undefined;
+  try {
+    const agents = (await api('/api/v1/agents')).data;
+    const marks = agents.filter((a) => !a.connected && dcs.has(a.datacenter) && a.watermark_seconds).map((a) => a.watermark_seconds);
+    return marks.length ? Math.min(...marks) : undefined;
+  } catch { return undefined; }
+}
+
 async function runRange(expr, rangeSec, el, unit) {
   const end = Math.floor(Date.now() / 1000), start = end - rangeSec, step = Math.max(Math.ceil(rangeSec / 300), 1);
   try {
     const body = await api('/api/v1/query_range', { query: expr, start, end, step });
-    chart(el, body.data.result, { start, end, step, unit });
+    const cutAfter = await cutWatermark(body.data.result);
+    chart(el, body.data.result, { start, end, step, unit, cutAfter });
+    if (cutAfter) el.append(h('div', { class: 'warning' }, `shaded: link cut, data complete up to ${new Date(cutAfter * 1000).toISOString()}`));
     if (body.warnings?.length) el.append(h('div', { class: 'warning' }, body.warnings.join('; ')));
   } catch (err) { el.innerHTML = ''; el.append(h('div', { class: 'error' }, err.message)); }
 }
