@@ -1,3 +1,4 @@
 export * from './grouping.js';
 export * from './store.js';
 export * from './routes.js';
+export * from './protobuf.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PushStore } from './store.js';
 import { pushRoutes } from './routes.js';
 import { decodeBase64Value, encodeBase64Value, parseGroupingPath } from './grouping.js';
+import { decodeProtobufFamilies } from './protobuf.js';
 
 function setup(t: { teardown(fn: () => unknown): void }, opts: ConstructorParameters<typeof PushStore>[0] = {}) {
   const store = new PushStore(opts);
@@ -174,3 +175,54 @@ t.test('a default TTL applies to every group and is refreshed by each push', asy
   now += 2000;
   t.equal(await store.expire(), 1);
 });
+
+t.test('protobuf pushes (client_golang default) decode like their text form', async (t) => {
+  // Captured from Debian's Pushgateway 1.5.1 (`Accept: ...protobuf...;encoding=delimited`) after a text push of
+  // req_total (counter), temp (gauge), lat (histogram), rpc (summary) and untyped_thing to job=pbtest/instance=i1.
+  const fixture = readFileSync(new URL('../../src/push/testdata/pushgateway-metrics.pb', import.meta.url));
+  const families = decodeProtobufFamilies(fixture);
+  const byName = new Map(families.map((f) => [f.name, f]));
+  t.equal(byName.get('req_total')!.type, 'counter');
+  t.equal(byName.get('req_total')!.help, 'Requests.');
+  t.same(byName.get('req_total')!.samples, [{ name: 'req_total', labels: { code: '200', instance: 'i1', job: 'pbtest' }, value: 7 }]);
+  t.same(byName.get('lat')!.samples.map((s) => `${s.name}${s.labels.le ? '@' + s.labels.le : ''}=${s.value}`),
+    ['lat_bucket@0.1=1', 'lat_bucket@1=3', 'lat_bucket@+Inf=4', 'lat_sum=2.5', 'lat_count=4']);
+  t.same(byName.get('rpc')!.samples.map((s) => `${s.name}${s.labels.quantile ? '@' + s.labels.quantile : ''}=${s.value}`),
+    ['rpc@0.5=0.2', 'rpc@0.99=0.9', 'rpc_sum=10', 'rpc_count=20']);
+  t.equal(byName.get('untyped_thing')!.type, 'unknown');
+  t.equal(byName.get('untyped_thing')!.samples[0]!.value, -3e-05);
+
+  // Pushed through the API (the labels job/instance in the body are overridden by the grouping key).
+  const { req: _req, app } = setup(t);
+  const res = await app.request('/metrics/job/go/instance/w1', {
+    method: 'PUT', body: selectMessages(fixture, ['req_total', 'temp', 'lat', 'rpc', 'untyped_thing']),
+    headers: { 'Content-Type': 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited' },
+  });
+  t.equal(res.status, 200, await res.clone().text());
+  const text = await metricsText(app);
+  t.match(text, 'lat_bucket{instance="w1",job="go",le="+Inf"} 4');
+  t.match(text, 'req_total{code="200",instance="w1",job="go"} 7');
+  const bad = await app.request('/metrics/job/go2', { method: 'PUT', body: new Uint8Array([0x05, 0x0a]), headers: { 'Content-Type': 'application/vnd.google.protobuf; encoding=delimited' } });
+  t.equal(bad.status, 400);
+});
+
+/** The messages of a delimited MetricFamily stream whose family name is in `names`. */
+function selectMessages(stream: Uint8Array, names: string[]): Uint8Array {
+  const keep: Uint8Array[] = [];
+  let pos = 0;
+  while (pos < stream.length) {
+    let len = 0;
+    let shift = 0;
+    const start = pos;
+    for (;;) {
+      const b = stream[pos++]!;
+      len += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) break;
+    }
+    const msg = stream.subarray(start, pos + len);
+    pos += len;
+    if (names.includes(decodeProtobufFamilies(msg)[0]!.name)) keep.push(msg);
+  }
+  return Buffer.concat(keep);
+}

@@ -6,6 +6,7 @@ import { parseDuration } from '../model/duration.js';
 import type { Labels } from '../model/labels.js';
 import type { MetricFamily } from '../model/sample.js';
 import { PushError, parseGroupingPath } from './grouping.js';
+import { isProtobufContentType } from './protobuf.js';
 import { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC, type PushGroup, type PushStore } from './store.js';
 
 export interface PushRoutesOptions {
@@ -85,8 +86,9 @@ export function pushRoutes(store: PushStore, logger: Logger = silentLogger, opts
       if (ttlParam !== undefined) {
         try { ttl = parseDuration(ttlParam); } catch { throw new PushError(`invalid ttl "${ttlParam}"`); }
       }
-      const body = await c.req.text();
-      await store.push(labels, body, { replace, contentType: c.req.header('content-type'), ttl });
+      const contentType = c.req.header('content-type');
+      const body = isProtobufContentType(contentType) ? new Uint8Array(await c.req.arrayBuffer()) : await c.req.text();
+      await store.push(labels, body, { replace, contentType, ttl });
       return c.body(null, 200);
     } catch (err) {
       return fail(c, err);

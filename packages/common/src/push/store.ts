@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { METRIC_NAME, labelsKey, type Labels } from '../model/labels.js';
 import type { FamilySample, MetricFamily } from '../model/sample.js';
 import { PushError, groupingKey } from './grouping.js';
+import { decodeProtobufFamilies, isProtobufContentType } from './protobuf.js';
 
 export const PUSH_TIME_METRIC = 'push_time_seconds';
 export const PUSH_FAILURE_TIME_METRIC = 'push_failure_time_seconds';
@@ -153,13 +154,15 @@ export class PushStore {
    * does not parse or that would make the store inconsistent; the latter is recorded in the
    * group's `push_failure_time_seconds` as the Pushgateway does.
    */
-  async push(grouping: Labels, body: string, opts: PushOptions): Promise<void> {
-    if (opts.contentType && /application\/vnd\.google\.protobuf/i.test(opts.contentType)) {
-      throw new PushError('protobuf push bodies are not supported: push the text exposition format');
-    }
+  async push(grouping: Labels, body: string | Uint8Array, opts: PushOptions): Promise<void> {
     let families: MetricFamily[];
     try {
-      families = toFamilies(parseExposition(body, { contentType: opts.contentType }));
+      if (isProtobufContentType(opts.contentType)) {
+        families = decodeProtobufFamilies(typeof body === 'string' ? Buffer.from(body, 'latin1') : body);
+      } else {
+        const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+        families = toFamilies(parseExposition(text, { contentType: opts.contentType }));
+      }
     } catch (err) {
       if (err instanceof ParseError) throw new PushError(`text format parsing error: ${err.message}`);
       throw err;
