@@ -55,3 +55,19 @@ t.test('answers 400 with the line of a parse error', async (t) => {
   t.equal(j.errorType, 'bad_data');
   t.match(j.error, /line 3/);
 });
+
+t.test('UTF-8 text split anywhere across body chunks', async (t) => {
+  const storage = new MemStorage();
+  const app = importRoutes({ storage, logger: silentLogger });
+  const bytes = Buffer.from('u{city="Zürich",note="東京"} 1 1000\nu{city="Zürich",note="東京"} 2 2000\nu{city="Mālie"} 3 1000', 'utf8');
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += 5) controller.enqueue(new Uint8Array(bytes.subarray(i, i + 5)));
+      controller.close();
+    },
+  });
+  const res = await app.request('/api/v1/import/prometheus', { method: 'POST', body, duplex: 'half' } as RequestInit);
+  t.equal(res.status, 204);
+  const got = await series(storage, 'u');
+  t.same(got.map((s) => [s.labels.city, s.labels.note, s.v]), [['Zürich', '東京', [1, 2]], ['Mālie', undefined, [3]]]);
+});

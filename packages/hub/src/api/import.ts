@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { Hono } from 'hono';
@@ -7,6 +8,11 @@ import type { Appender, Storage } from '../storage/types.js';
 /** Samples per commit: big enough to amortise the log fsync, small enough to bound memory. */
 const COMMIT_EVERY = 100_000;
 const PROGRESS_EVERY_MS = 10_000;
+
+/** UTF-8 text of complete lines; ASCII (the common case) decodes as latin1, which is faster. */
+function decode(b: Buffer): string {
+  return isAscii(b) ? b.toString('latin1', 0, b.length) : b.toString('utf8');
+}
 
 interface SeriesEntry {
   labels: Labels;
@@ -30,9 +36,16 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
       extra[p.slice(0, eq)] = p.slice(eq + 1);
     }
     const hasExtra = Object.keys(extra).length > 0;
-    const body = c.req.raw.body;
-    if (body === null) return c.body(null, 204);
-    let stream: AsyncIterable<Buffer> = Readable.fromWeb(body as never);
+    // Under @hono/node-server read the Node request directly (no web-stream adapter per chunk).
+    const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+    let stream: AsyncIterable<Buffer>;
+    if (incoming instanceof Readable && !incoming.readableDidRead) {
+      stream = incoming;
+    } else {
+      const body = c.req.raw.body;
+      if (body === null) return c.body(null, 204);
+      stream = Readable.fromWeb(body as never);
+    }
     if ((c.req.header('content-encoding') ?? '').toLowerCase() === 'gzip') stream = (stream as Readable).pipe(zlib.createGunzip());
 
     const series = new Map<string, SeriesEntry>();
@@ -61,18 +74,31 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
     };
     const started = Date.now();
     let lastLog = started;
-    const decoder = new TextDecoder();
+    // Decode up to the last newline of each chunk (a newline never splits a UTF-8 sequence)
+    // and carry the rest: Buffer#toString is several times faster than a streaming TextDecoder.
+    let carry: Buffer | null = null;
     try {
-      for await (const chunk of stream) {
+      for await (const raw of stream) {
         now = Date.now();
-        parser.push(decoder.decode(chunk, { stream: true }));
+        let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from((raw as Uint8Array).buffer, (raw as Uint8Array).byteOffset, (raw as Uint8Array).byteLength);
+        if (carry !== null) {
+          // Finish the line split across chunks from small pieces, without copying the chunk.
+          const first = chunk.indexOf(10);
+          if (first < 0) { carry = Buffer.concat([carry, chunk]); continue; }
+          parser.push(decode(Buffer.concat([carry, chunk.subarray(0, first + 1)])));
+          carry = null;
+          chunk = chunk.subarray(first + 1);
+        }
+        const nl = chunk.lastIndexOf(10);
+        if (nl < chunk.length - 1) carry = Buffer.from(chunk.subarray(nl + 1));
+        if (nl >= 0) parser.push(decode(chunk.subarray(0, nl + 1)));
         if (pending >= COMMIT_EVERY) await commit();
         if (now - lastLog >= PROGRESS_EVERY_MS) {
           lastLog = now;
           logger.info({ samples: totals.samples + pending, lines: parser.lines, seconds: (now - started) / 1000 }, 'import in progress');
         }
       }
-      parser.push(decoder.decode());
+      if (carry !== null) parser.push(decode(carry));
       parser.end();
       await commit();
     } catch (err) {
