@@ -1,5 +1,5 @@
 // Binary operators over step series: arithmetic, comparisons, set operators and vector matching.
-import { formatSeries, labelsKey, METRIC_NAME, type Labels } from '@vigil/common';
+import { labelsKey, METRIC_NAME, type Labels } from '@vigil/common';
 import { isComparison, type BinaryOp, type VectorMatching } from './ast.js';
 import { QueryExecutionError } from './errors.js';
 import { newStepSeries, type StepSeries } from './value.js';
@@ -86,10 +86,15 @@ function signature(l: Labels, m: VectorMatching): string {
   return s;
 }
 
+/** Prometheus' labels.String(): `{__name__="up", job="api"}`. */
+export function formatLabels(l: Labels): string {
+  return `{${Object.keys(l).sort().map((k) => `${k}=${JSON.stringify(l[k])}`).join(', ')}}`;
+}
+
 function matchedLabels(l: Labels, m: VectorMatching): string {
   const out: Record<string, string> = {};
   if (m.on) { for (const n of m.labels) if (l[n]) out[n] = l[n]!; } else for (const n of Object.keys(l)) if (n !== METRIC_NAME && !m.labels.includes(n)) out[n] = l[n]!;
-  return formatSeries(out);
+  return formatLabels(out);
 }
 
 function resultLabels(ls: Labels, rs: Labels, op: BinaryOp, m: VectorMatching, returnBool: boolean): Labels {
@@ -112,7 +117,7 @@ function resultLabels(ls: Labels, rs: Labels, op: BinaryOp, m: VectorMatching, r
 
 function dupError(l: Labels, a: Labels, b: Labels, m: VectorMatching, side: string): never {
   throw new QueryExecutionError(
-    `found duplicate series for the match group ${matchedLabels(l, m)} on the ${side} hand-side of the operation: [${formatSeries(a)}, ${formatSeries(b)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+    `found duplicate series for the match group ${matchedLabels(l, m)} on the ${side} hand-side of the operation: [${formatLabels(a)}, ${formatLabels(b)}];many-to-many matching not allowed: matching labels must be unique on one side`,
   );
 }
 

@@ -54,6 +54,7 @@ export function lex(input: string): Token[] {
   let i = 0;
   let braceDepth = 0;
   let bracketDepth = 0;
+  let parenDepth = 0;
   const n = input.length;
   while (i < n) {
     const c = input[i]!;
@@ -77,6 +78,7 @@ export function lex(input: string): Token[] {
       if (c === '0' && (input[i + 1] === 'x' || input[i + 1] === 'X')) {
         i += 2;
         while (i < n && /[0-9a-fA-F]/.test(input[i]!)) i++;
+        if (i === start + 2) throw new PromQLParseError(`error parsing number: strconv.ParseFloat: parsing "${input.slice(start, i)}": invalid syntax`, input, start);
         push('NUMBER', input.slice(start, i), parseInt(input.slice(start + 2, i), 16));
       } else {
         let j = i;
@@ -123,8 +125,12 @@ export function lex(input: string): Token[] {
     }
     i++;
     switch (c) {
-      case '(': push('LPAREN', c); continue;
-      case ')': push('RPAREN', c); continue;
+      case '(': parenDepth++; push('LPAREN', c); continue;
+      case ')':
+        if (parenDepth === 0) throw new PromQLParseError(`unexpected right parenthesis ${quoteRune(c)}`, input, i);
+        parenDepth--;
+        push('RPAREN', c);
+        continue;
       case '{': braceDepth++; push('LBRACE', c); continue;
       case '}': braceDepth--; push('RBRACE', c); continue;
       case '[': bracketDepth++; push('LBRACKET', c); continue;
@@ -134,6 +140,9 @@ export function lex(input: string): Token[] {
       case '@': push('AT', c); continue;
     }
     i--;
+    if (braceDepth === 0 && (input.startsWith('!~', i) || input.startsWith('=~', i))) {
+      throw new PromQLParseError(`unexpected character after '${c}': '~'`, input, i);
+    }
     const op = OPS.find((o) => input.startsWith(o, i));
     if (op) {
       i += op.length;
@@ -144,12 +153,19 @@ export function lex(input: string): Token[] {
     if (c === '!') throw new PromQLParseError(`unexpected character after '!': ${JSON.stringify(input[i + 1] ?? '')}`, input, start);
     throw new PromQLParseError(`unexpected character: ${quoteRune(c)}`, input, start);
   }
+  if (bracketDepth > 0 && braceDepth === 0) throw new PromQLParseError('unclosed left bracket', input, n);
   out.push({ type: 'EOF', text: '', pos: n, end: n });
   return out;
 }
 
 function quoteRune(c: string): string {
   return `'${c}'`;
+}
+
+/** Go's %U %q of a rune: `U+007A 'z'`. */
+function goRune(c: string): string {
+  const cp = c.codePointAt(0) ?? 0;
+  return `U+${cp.toString(16).toUpperCase().padStart(4, '0')} ${quoteRune(c)}`;
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'" };
@@ -174,10 +190,13 @@ function lexString(input: string, i: number, out: Token[]): number {
       else if (e === 'u') digits = 4;
       else if (e === 'U') digits = 8;
       else if (e >= '0' && e <= '7') { digits = 3; base = 8; skip = 1; }
-      else throw new PromQLParseError(`unknown escape sequence '${e}'`, input, i);
+      else throw new PromQLParseError(`unknown escape sequence ${goRune(e)}`, input, start);
       const hex = input.slice(i + skip, i + skip + digits);
       const re = base === 16 ? /^[0-9a-fA-F]+$/ : /^[0-7]+$/;
-      if (hex.length !== digits || !re.test(hex)) throw new PromQLParseError(`illegal character in escape sequence`, input, i);
+      if (hex.length !== digits || !re.test(hex)) {
+        const bad = [...hex].find((ch) => !re.test(ch)) ?? input[i + skip + hex.length] ?? '';
+        throw new PromQLParseError(`illegal character ${goRune(bad)} in escape sequence`, input, start);
+      }
       const code = parseInt(hex, base);
       if (digits <= 3) {
         // \x and octal are bytes: collect them and decode as UTF-8

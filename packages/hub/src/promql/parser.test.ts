@@ -96,7 +96,16 @@ t.test('parse errors carry positions worded like Prometheus', async (t) => {
     ['a and 1', '1:1: parse error: set operator "and" not allowed in binary scalar expression'],
     ['sum(x, y)', '1:1: parse error: wrong number of arguments for aggregate expression provided, expected 1, got 2'],
     ['round(x, 1, 2)', '1:1: parse error: expected at most 2 argument(s) in call to "round", got 3'],
-    ['x offset 5m offset 1m', '1:13: parse error: offset may not be set multiple times'],
+    ['x offset 5m offset 1m', '1:1: parse error: offset may not be set multiple times'],
+    [')', "1:2: parse error: unexpected right parenthesis ')'"],
+    ['1 +* 2', '1:4: parse error: unexpected <op:*>'],
+    ['sum by (job) (up) by (instance)', '1:19: parse error: unexpected <by>'],
+    ['up[5m', '1:6: parse error: unclosed left bracket'],
+    ['up[5]', '1:4: parse error: missing unit character in duration'],
+    ['-"a"', '1:1: parse error: unary expression only allowed on expressions of type scalar or instant vector, got "string"'],
+    ['"\\z"', "1:1: parse error: unknown escape sequence U+007A 'z'"],
+    ['up !~ 1', "1:4: parse error: unexpected character after '!': '~'"],
+    ['0x', '1:1: parse error: error parsing number: strconv.ParseFloat: parsing "0x": invalid syntax'],
     ['\n  x $', '2:5: parse error: unexpected character: \'$\''],
   ];
   for (const [q, msg] of cases) {

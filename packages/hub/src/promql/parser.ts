@@ -49,25 +49,22 @@ class Parser {
   private next(): Token { return this.toks[Math.min(this.i++, this.toks.length - 1)]!; }
   private fail(msg: string, pos: number): never { throw new PromQLParseError(msg, this.input, pos); }
 
+  /** How Prometheus' parser names a token in "unexpected ..." errors. */
   private describe(t: Token): string {
+    const q = (v: string): string => (v.length > 10 ? `${JSON.stringify(v).slice(0, 11)}...` : JSON.stringify(v));
     switch (t.type) {
       case 'EOF': return 'end of input';
-      case 'IDENT': case 'METRIC_IDENT': return `identifier ${JSON.stringify(t.text)}`;
-      case 'NUMBER': return `number ${JSON.stringify(t.text)}`;
-      case 'DURATION': return `duration ${JSON.stringify(t.text)}`;
-      case 'STRING': return `string ${JSON.stringify(t.text)}`;
-      case 'KEYWORD': return t.text;
-      case 'COMMA': return '","';
-      case 'LPAREN': return '"("';
-      case 'RPAREN': return 'right parenthesis ")"';
-      case 'LBRACE': return 'left brace "{"';
-      case 'RBRACE': return 'right brace "}"';
-      case 'LBRACKET': return 'left bracket "["';
-      case 'RBRACKET': return 'right bracket "]"';
-      case 'COLON': return '":"';
-      case 'AT': return '"@"';
-      case 'ASSIGN': return '"="';
-      case 'OP': return `${JSON.stringify(t.text)}`;
+      case 'IDENT':
+        if (AGGREGATE_OPS.has(t.text.toLowerCase())) return `<aggr:${t.text}>`;
+        return `identifier ${JSON.stringify(t.text)}`;
+      case 'METRIC_IDENT': return `metric identifier ${JSON.stringify(t.text)}`;
+      case 'NUMBER': return `number ${q(t.text)}`;
+      case 'DURATION': return `duration ${q(t.text)}`;
+      case 'STRING': return `string ${q(this.input.slice(t.pos, t.end))}`;
+      case 'KEYWORD':
+        return t.text === 'and' || t.text === 'or' || t.text === 'unless' || t.text === 'atan2' ? `<op:${t.text}>` : `<${t.text}>`;
+      case 'OP': return `<op:${t.text}>`;
+      default: return JSON.stringify(t.text);
     }
   }
 
@@ -76,7 +73,6 @@ class Parser {
       if (this.parenDepth > 0 && !context) this.fail('unclosed left parenthesis', t.pos);
       this.fail(`unexpected end of input${context}`, t.pos);
     }
-    if (t.type === 'RPAREN' && this.parenDepth === 0 && !context) this.fail('unexpected right parenthesis \')\'', t.pos);
     this.fail(`unexpected ${this.describe(t)}${context}`, t.pos);
   }
 
@@ -159,7 +155,7 @@ class Parser {
       const pos = { start: t.pos, end: inner.pos.end };
       if (inner.type === 'number') return { type: 'number', value: t.text === '-' ? -inner.value : inner.value, pos };
       const ty = typeOf(inner);
-      if (ty !== 'scalar' && ty !== 'vector') this.fail('unary expression only allowed on expressions of type scalar or instant vector', t.pos);
+      if (ty !== 'scalar' && ty !== 'vector') this.fail(`unary expression only allowed on expressions of type scalar or instant vector, got ${JSON.stringify(DOC_TYPE[ty])}`, t.pos);
       return { type: 'unary', op: t.text, expr: inner, pos };
     }
     return this.parsePostfix(this.parsePrimary());
@@ -208,12 +204,13 @@ class Parser {
     if (e.type === 'vector') return e;
     if (e.type === 'matrix') return e.vector;
     if (e.type === 'subquery') return e;
-    return this.fail(`${what} modifier must be preceded by an instant vector selector or range vector selector or a subquery`, pos);
+    void pos;
+    return this.fail(`${what} modifier must be preceded by an instant vector selector or range vector selector or a subquery`, e.pos.start);
   }
 
   private setOffset(e: Expr, ms: number, pos: number, end: number): Expr {
     const tgt = this.target(e, 'offset', pos) as VectorSelector | Extract<Expr, { type: 'subquery' }>;
-    if (tgt.offset !== 0) this.fail('offset may not be set multiple times', pos);
+    if (tgt.offset !== 0) this.fail('offset may not be set multiple times', e.pos.start);
     tgt.offset = ms;
     e.pos = { start: e.pos.start, end };
     return e;
@@ -221,7 +218,7 @@ class Parser {
 
   private setAt(e: Expr, at: AtModifier, pos: number, end: number): Expr {
     const tgt = this.target(e, '@', pos) as VectorSelector | Extract<Expr, { type: 'subquery' }>;
-    if (tgt.at) this.fail('@ <timestamp> may not be set multiple times', pos);
+    if (tgt.at) this.fail('@ <timestamp> may not be set multiple times', e.pos.start);
     tgt.at = at;
     e.pos = { start: e.pos.start, end };
     return e;
@@ -230,6 +227,7 @@ class Parser {
   private parseRange(e: Expr): Expr {
     const open = this.next();
     const d = this.next();
+    if (d.type === 'NUMBER') this.fail('missing unit character in duration', d.pos);
     if (d.type !== 'DURATION') this.unexpected(d, ' in subquery selector, expected duration');
     const t = this.next();
     if (t.type === 'RBRACKET') {
@@ -244,7 +242,8 @@ class Parser {
       step = close.num!;
       close = this.next();
     }
-    if (close.type !== 'RBRACKET') this.unexpected(close, ' in subquery selector, expected "]"');
+    if (close.type === 'COLON') this.fail("unexpected colon ':'", close.pos);
+    if (close.type !== 'RBRACKET') this.unexpected(close, step ? ' in subquery selector, expected "]"' : ' in subquery selector, expected duration or "]"');
     const ty = typeOf(e);
     if (ty !== 'vector') this.fail(`subquery is only allowed on instant vector, got ${DOC_TYPE[ty]} instead`, e.pos.start);
     return { type: 'subquery', expr: e, rangeMs: d.num!, stepMs: step, offset: 0, at: null, pos: { start: e.pos.start, end: close.end } };
@@ -376,7 +375,7 @@ class Parser {
         try {
           matchers.push(new Matcher(type, label, v.text));
         } catch (err) {
-          this.fail(`invalid regular expression ${JSON.stringify(v.text)}: ${(err as Error).message}`, v.pos);
+          this.fail(`error parsing regexp: ${(err as Error).message}`, t.pos);
         }
         t = this.next();
         if (t.type === 'RBRACE') break;

@@ -203,8 +203,8 @@ export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn
     fn: (w, s) => {
       const sf = s[0]!;
       const tf = s[1]!;
-      if (!(sf > 0 && sf < 1)) throw new QueryExecutionError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf}`);
-      if (!(tf > 0 && tf < 1)) throw new QueryExecutionError(`invalid trend factor. Expected: 0 < tf < 1, got: ${tf}`);
+      if (!(sf > 0 && sf < 1)) throw new QueryExecutionError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf.toFixed(6)}`);
+      if (!(tf > 0 && tf < 1)) throw new QueryExecutionError(`invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`);
       const { v, lo, hi } = w;
       if (hi - lo < 2) return undefined;
       let s0 = 0;
