@@ -71,3 +71,25 @@ t.test('close leaves the data compacted with an empty log', async (t) => {
   const got = await (await again.querier(0, 1e15)).select([new Matcher('=', '__name__', 'z')]);
   t.equal(got[0]?.t.length, 1000);
 });
+
+t.test('background flushes write chunks and merge each finished day', async (t) => {
+  const dir = tempDir();
+  const storage = await openStorage({ dir, walMaxBytes: 1 });
+  t.teardown(() => storage.close());
+  const base = Date.UTC(2024, 0, 1);
+  let ref = 0;
+  let n = 0;
+  for (let block = 0; block < 27; block++) {
+    const app = storage.appender();
+    for (let i = 0; i < 120; i++, n++) ref = app.append(ref, { __name__: 'bg' }, base + n * 60_000, n);
+    const flushes = storage.stats().flushes;
+    await app.commit();
+    while (storage.stats().flushes === flushes) await new Promise((r) => setTimeout(r, 5));
+  }
+  const st = storage.stats();
+  t.equal(st.chunks, 5, "one chunk per finished day, three 2 h chunks for the last 6 h");
+  const { Matcher } = await import('@vigil/common');
+  const got = await (await storage.querier(0, 1e15)).select([new Matcher('=', '__name__', 'bg')]);
+  t.equal(got[0]?.t.length, n);
+  t.ok(got[0]!.v.every((v, i) => v === i), 'every sample in order');
+});

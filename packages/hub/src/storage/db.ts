@@ -148,6 +148,8 @@ export class LevelStorage extends Engine {
   }
 
   private async doFlush(compact: boolean): Promise<void> {
+    // Explicit flushes compact every day; background ones only days that ended a head span ago.
+    const compactBefore = compact ? Infinity : this.maxT - this.headMaxSpanMs;
     const started = Date.now();
     const frozen: MemSeries[] = [];
     let oldSeq = 0;
@@ -157,7 +159,7 @@ export class LevelStorage extends Engine {
         const parts: SampleBuf[] = [];
         if (s.head.n > 0) parts.push(s.head);
         if (s.ooo !== null && s.ooo.n > 0) parts.push(s.ooo);
-        if (parts.length > 0 || s.unpersisted || compact) {
+        if (parts.length > 0 || s.unpersisted || s.chunks.length > 1) {
           if (parts.length > 0) {
             s.frozen = parts;
             s.head = new SampleBuf(8);
@@ -186,7 +188,7 @@ export class LevelStorage extends Engine {
         for (const name in s.labels) ops.push({ type: 'put', key: postingKey(name, s.labels[name]!, s.id), value: Buffer.alloc(0) });
         s.unpersisted = false;
       }
-      const next = await this.rewriteSeries(s, cutoff, compact, ops);
+      const next = await this.rewriteSeries(s, cutoff, compactBefore, ops);
       for (let i = written; i < ops.length; i++) opBytes += ops[i]!.value?.length ?? 0;
       written = ops.length;
       done.push(() => {
@@ -216,17 +218,18 @@ export class LevelStorage extends Engine {
   /**
    * Puts the chunk writes of one series into `ops` and returns its next chunk catalog (null if
    * unchanged). New samples of a UTC day are merged with that day's chunks when they overlap,
-   * and (when compacting) a day with several small chunks is rewritten as few large ones.
+   * and a day that ended before `compactBefore` with several small chunks is rewritten as few large ones.
    */
-  private async rewriteSeries(s: MemSeries, cutoff: number, compact: boolean, ops: BatchOp[]): Promise<ChunkMeta[] | null> {
+  private async rewriteSeries(s: MemSeries, cutoff: number, compactBefore: number, ops: BatchOp[]): Promise<ChunkMeta[] | null> {
     const fresh = mergeBufs(s.frozen ?? [], cutoff);
     const days = new Set<number>();
     for (let i = 0; i < fresh.n; i++) days.add(Math.floor(fresh.t[i]! / DAY_MS));
-    if (compact) {
+    {
       const counts = new Map<number, number>();
       for (const c of s.chunks) {
         if (c.count >= MAX_CHUNK_SAMPLES / 2) continue;
         const d = Math.floor(c.minT / DAY_MS);
+        if ((d + 1) * DAY_MS - 1 > compactBefore) continue;
         counts.set(d, (counts.get(d) ?? 0) + 1);
       }
       for (const [d, n] of counts) if (n > 1) days.add(d);
@@ -241,7 +244,8 @@ export class LevelStorage extends Engine {
       const inDay = next.filter((c) => c.minT >= lo && c.minT <= hi);
       const overlap = b > a && inDay.some((c) => c.maxT >= fresh.t[a]! && c.minT <= fresh.t[b - 1]!);
       const smallOnes = inDay.filter((c) => c.count < MAX_CHUNK_SAMPLES / 2).length;
-      const merge = overlap || (compact && smallOnes > 1) || (compact && smallOnes === 1 && b > a);
+      const complete = hi <= compactBefore;
+      const merge = overlap || (complete && smallOnes > 1) || (complete && smallOnes === 1 && b > a);
       const old = merge ? inDay : [];
       let t = fresh.t.subarray(a, b);
       let v = fresh.v.subarray(a, b);
