@@ -49,3 +49,20 @@ t.test('a job pushed to the agent is queryable at the hub until deleted', async 
   await eventually(async () => (await getJson(q)).data.result.length === 0, 45_000);
   t.pass('gone (staleness) after DELETE');
 });
+
+t.test('the hub serves the Pushgateway API too', async (t) => {
+  const dir = tempDir('hubpush');
+  t.teardown(dir.remove);
+  const hub = await startProc(BIN.hub, ['--listen', '127.0.0.1:0', '--data-dir', join(dir.path, 'hub')]);
+  t.teardown(() => hub.stop());
+  const res = await fetch(`${hub.url}/metrics/job/cron/host@base64/ZGIvMQ==`, { method: 'PUT', body: 'cron_last_run_seconds 99\n' });
+  t.equal(res.status, 200);
+  const q = `${hub.url}/api/v1/query?query=cron_last_run_seconds`;
+  const body = await eventually(async () => { const b = await getJson(q); return b.data.result.length ? b : undefined; }, 10_000);
+  t.same(body.data.result[0].metric, { __name__: 'cron_last_run_seconds', job: 'cron', host: 'db/1' }, '@base64 grouping label decoded');
+  const bad = await fetch(`${hub.url}/metrics/job/cron`, { method: 'POST', body: 'x 1 1700000000000\n' });
+  t.equal(bad.status, 400, 'pushed timestamps are refused');
+  t.equal((await fetch(`${hub.url}/metrics/job/cron/host@base64/ZGIvMQ==`, { method: 'DELETE' })).status, 202);
+  await eventually(async () => (await getJson(q)).data.result.length === 0, 10_000);
+  t.pass('deleted group goes stale at the hub');
+});

@@ -2,6 +2,7 @@ export * from './model/labels.js';
 export * from './model/matchers.js';
 export * from './model/sample.js';
 export * from './model/duration.js';
+export * from './model/sink.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './exposition/index.js';

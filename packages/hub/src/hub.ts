@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { stringify } from 'yaml';
-import { formatDuration, loadHubConfig, PushStore, pushRoutes, type HubConfig, type Logger, type Sample, type MetricMetadata } from '@vigil/common';
+import { formatDuration, loadHubConfig, PushSampler, PushStore, pushRoutes, type HubConfig, type Logger, type Sample, type MetricMetadata, type SampleSink } from '@vigil/common';
 import { openStorage, type Storage } from './storage/index.js';
 import { registerStorageMetrics } from './storage/metrics.js';
 import { Engine } from './promql/index.js';
@@ -138,7 +138,10 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
   });
   rules.start();
   links.start();
-  const pushSampler = samplePushes(push, pushWriter, config.evaluation_interval);
+  // Groups pushed straight to the hub are sampled into the store like an agent samples its own, with staleness
+  // markers when a group is deleted or expires.
+  const pushSampler = new PushSampler({ store: push, sink: pushWriter, interval: config.evaluation_interval, logger });
+  pushSampler.start();
   return {
     app,
     ingest,
@@ -151,7 +154,7 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
     },
     close: async () => {
       ready = false;
-      clearInterval(pushSampler);
+      pushSampler.stop();
       links.stop();
       await rules.stop();
       await notifier.stop();
@@ -163,27 +166,8 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
   };
 }
 
-/**
- * Groups pushed straight to the hub are sampled into the store like an agent samples its own: every interval,
- * each series at the current time.
- */
-function samplePushes(push: PushStore, writer: StorageWriter, intervalMs: number): NodeJS.Timeout {
-  const sample = () => {
-    const now = Date.now();
-    const samples: Sample[] = [];
-    for (const g of push.groups()) {
-      for (const f of push.groupFamilies(g)) {
-        for (const s of f.samples) samples.push({ labels: { ...g.labels, ...s.labels, __name__: s.name }, t: now, v: Number(s.value) });
-      }
-    }
-    if (samples.length) writer.write(samples);
-  };
-  push.onChange(() => sample());
-  return setInterval(sample, intervalMs);
-}
-
 /** A sink into the store for the hub's own producers; commits one batch at a time. */
-class StorageWriter {
+class StorageWriter implements SampleSink {
   private chain: Promise<void> = Promise.resolve();
   constructor(private readonly storage: Storage, private readonly logger: Logger) {}
   write(samples: readonly Sample[], metadata?: readonly MetricMetadata[]): void {

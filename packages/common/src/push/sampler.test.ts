@@ -1,5 +1,5 @@
 import t from 'tap';
-import { PushStore, pushRoutes, type MetricMetadata, type Sample } from '@vigil/common';
+import { PushStore, pushRoutes, type MetricMetadata, type Sample } from '../index.js';
 import { PushSampler } from './sampler.js';
 
 class MemorySink {

@@ -1,8 +1,8 @@
-import {
-  dropEmpty, labelsKey, silentLogger,
-  type Labels, type Logger, type MetricMetadata, type PushGroup, type PushStore, type Sample,
-} from '@vigil/common';
-import type { SampleSink } from '../sink.js';
+import { dropEmpty, labelsKey, type Labels } from '../model/labels.js';
+import type { MetricMetadata, Sample } from '../model/sample.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { PushGroup, PushStore } from './store.js';
+import type { SampleSink } from '../model/sink.js';
 
 export interface PushSamplerOptions {
   store: PushStore;
