@@ -2,9 +2,13 @@
 // Query speed: the 1-day node dataset (1,000 series, 5.76M samples) in the LevelDB store, the fixed query set of
 // ../shared/bench/README.md run as query_range (step 60 s) through the HTTP API in-process.
 // Prints `bench: query_range_p50_ms <median of the per-query medians> ms (<workload>)` and one line per query.
-//   node scripts/bench/query.mjs [--runs 7] [--mem]   (--mem: MemStorage instead of LevelDB)
+//   node scripts/bench/query.mjs [--runs 7] [--mem] [--reuse]
+//     --mem    MemStorage instead of LevelDB
+//     --reuse  keep the imported LevelDB store in .bench/query-store and reuse it (only while the storage
+//              format does not change); by default the data is imported into a fresh temporary store
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +20,7 @@ const { parseImportLine } = await import(path.join(root, 'packages/hub/dist/prom
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 7) || 7;
 const useMem = args.includes('--mem');
+const reuse = args.includes('--reuse');
 const sharedBench = [path.join(root, '..', 'shared', 'bench'), '/work/shared/bench'].find((d) => existsSync(path.join(d, 'gen-node-dataset.js')));
 const dataDir = path.join(root, '.bench', 'node1d');
 const dataFile = path.join(dataDir, 'dataset.prom');
@@ -56,12 +61,13 @@ if (useMem) {
   const n = await load(storage);
   loadNote = `loaded ${n} samples in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
 } else {
-  const dir = path.join(root, '.bench', 'query-store');
+  const dir = reuse ? path.join(root, '.bench', 'query-store') : mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-query-'));
   const marker = path.join(dir, 'loaded.json');
   const sha = meta.files.prom.sha256;
-  const cached = existsSync(marker) && JSON.parse(readFileSync(marker, 'utf8')).sha256 === sha;
-  if (!cached) rmSync(dir, { recursive: true, force: true });
+  const cached = reuse && existsSync(marker) && JSON.parse(readFileSync(marker, 'utf8')).sha256 === sha;
+  if (reuse && !cached) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  if (!reuse) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   storage = await hub.openStorage({ dir });
   if (!cached) {
     const t0 = performance.now();
