@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadAgentConfig, defaultAgentConfig, PushStore, pushRoutes, type AgentConfig, type Logger } from '@vigil/common';
 import { HostExporter } from '@vigil/exporter-node';
-import { ScrapeManager } from './scrape/index.js';
+import { ScrapeManager, targetsRoutes } from './scrape/index.js';
 import { openBuffer } from './buffer/index.js';
 import { Streamer } from './stream/index.js';
 import { PushSampler } from './push/index.js';
@@ -124,7 +124,7 @@ export async function startAgent(opts: { config: AgentConfig; flags: AgentFlags;
     }
   });
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
-  app.get('/api/v1/targets', (c) => c.json({ status: 'success', data: scrape.targets() }));
+  app.route('/', targetsRoutes(scrape));
   app.route('/', pushRoutes(push, logger, { metricsListing: false }));
 
   return {
