@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Level } from 'level';
 import type { Labels } from '@vigil/common';
 import { Engine, type EngineOptions } from './engine.js';
-import { decodeChunk, encodeChunk, newChunkSamples, type ChunkSamples } from './chunk.js';
+import { encodeChunk, type ChunkSamples } from './chunk.js';
 import { labelsKey } from '@vigil/common';
 import type { ChunkMeta, MemSeries } from './series.js';
 import { SampleBuf } from './samplebuf.js';
@@ -126,18 +126,15 @@ export class LevelStorage extends Engine {
     }).finally(() => { this.flushPending = false; });
   }
 
-  async readChunks(s: MemSeries, metas: readonly ChunkMeta[]): Promise<ChunkSamples[]> {
+  async readChunkBytes(s: MemSeries, metas: readonly ChunkMeta[]): Promise<Uint8Array[]> {
     if (metas.length === 0) return [];
     const values = await this.db.getMany(metas.map((m) => m.key));
-    if (values.some((v) => v === undefined)) {
-      // A flush rewrote these chunks meanwhile: read the current catalog for the same range.
-      const lo = metas[0]!.minT;
-      const hi = metas[metas.length - 1]!.maxT;
-      const now = s.chunks.filter((c) => c.maxT >= lo && c.minT <= hi);
-      const again = await this.db.getMany(now.map((m) => m.key));
-      return again.filter((v): v is Buffer => v !== undefined).map((v) => decodeChunk(v, newChunkSamples(0)));
-    }
-    return values.map((v) => decodeChunk(v!, newChunkSamples(0)));
+    if (values.every((v) => v !== undefined)) return values;
+    // A flush rewrote these chunks meanwhile: read the current catalog for the same range.
+    const lo = metas[0]!.minT;
+    const hi = metas[metas.length - 1]!.maxT;
+    const now = s.chunks.filter((c) => c.maxT >= lo && c.minT <= hi);
+    return (await this.db.getMany(now.map((m) => m.key))).filter((v): v is Buffer => v !== undefined);
   }
 
   /** Writes the head into chunks, compacts each day into few chunks and applies retention. */

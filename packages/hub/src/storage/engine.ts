@@ -3,7 +3,7 @@ import type { AppendStats, Appender, Querier, SeriesRef, Storage, StorageStats, 
 import { MemSeries, SeriesIndex, type ChunkMeta } from './series.js';
 import { SampleBuf } from './samplebuf.js';
 import { WalEncoder } from './wal.js';
-import type { ChunkSamples } from './chunk.js';
+import { decodeChunk, newChunkSamples, type ChunkSamples } from './chunk.js';
 import { selectSeries } from './query.js';
 import { tsdbStatus } from './status.js';
 
@@ -129,8 +129,13 @@ export abstract class Engine implements Storage {
 
   /** Makes the samples of a commit group durable (WAL write + fsync); no-op in memory. */
   protected abstract durable(data: Uint8Array): Promise<void>;
-  /** Decodes chunks of a series (in order); the in-memory store has none. */
-  abstract readChunks(s: MemSeries, metas: readonly ChunkMeta[]): Promise<ChunkSamples[]>;
+  /** The encoded chunks of a series (in order); the in-memory store has none. */
+  abstract readChunkBytes(s: MemSeries, metas: readonly ChunkMeta[]): Promise<Uint8Array[]>;
+
+  /** Decoded chunks of a series, each in its own arrays. */
+  async readChunks(s: MemSeries, metas: readonly ChunkMeta[]): Promise<ChunkSamples[]> {
+    return (await this.readChunkBytes(s, metas)).map((b) => decodeChunk(b, newChunkSamples(0)));
+  }
   abstract flush(): Promise<void>;
   abstract close(): Promise<void>;
 

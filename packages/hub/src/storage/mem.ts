@@ -1,5 +1,4 @@
 import { Engine, type EngineOptions } from './engine.js';
-import type { ChunkSamples } from './chunk.js';
 import type { ChunkMeta, MemSeries } from './series.js';
 
 /**
@@ -15,7 +14,7 @@ export class MemStorage extends Engine {
     // Nothing to make durable.
   }
 
-  async readChunks(_s: MemSeries, _metas: readonly ChunkMeta[]): Promise<ChunkSamples[]> {
+  async readChunkBytes(_s: MemSeries, _metas: readonly ChunkMeta[]): Promise<Uint8Array[]> {
     return [];
   }
 

@@ -1,12 +1,16 @@
 import type { SelectHints, SeriesData } from './types.js';
 import type { MemSeries } from './series.js';
-import type { ChunkSamples } from './chunk.js';
+import { decodeChunk, newChunkSamples, type ChunkSamples } from './chunk.js';
+import type { ChunkMeta } from './series.js';
 import type { SampleBuf } from './samplebuf.js';
 
 /** What `selectSeries` needs from the store. */
 export interface ChunkReader {
-  readChunks(s: MemSeries, metas: readonly import('./series.js').ChunkMeta[]): Promise<ChunkSamples[]>;
+  readChunkBytes(s: MemSeries, metas: readonly ChunkMeta[]): Promise<Uint8Array[]>;
 }
+
+/** Chunks are decoded one at a time into these reused arrays, then only the window is copied. */
+const scratch: ChunkSamples = newChunkSamples(4096);
 
 interface Run {
   t: Float64Array;
@@ -53,10 +57,31 @@ export async function selectSeries(
     const runs: Run[] = [];
     const metas = s.chunks.filter((c) => c.maxT >= mint && c.minT <= maxt);
     if (metas.length > 0) {
-      for (const c of await reader.readChunks(s, metas)) {
-        const r = runOf(c.t, c.v, c.stale, c.n, mint, maxt);
-        if (r !== null) runs.push(r);
+      // Chunks of a series never overlap: their windows concatenate into one run.
+      let cap = 0;
+      for (const c of metas) cap += c.count;
+      const run: Run = { t: new Float64Array(cap), v: new Float64Array(cap), f: null, i: 0, end: 0 };
+      for (const bytes of await reader.readChunkBytes(s, metas)) {
+        const c = decodeChunk(bytes, scratch);
+        const a = lowerBound(c.t, c.n, mint);
+        const b = lowerBound(c.t, c.n, maxt + 1);
+        if (b <= a) continue;
+        if (run.end + (b - a) > run.t.length) {
+          // The catalog changed under a concurrent flush: grow.
+          cap = (run.end + (b - a)) * 2;
+          const t = new Float64Array(cap); t.set(run.t.subarray(0, run.end)); run.t = t;
+          const v = new Float64Array(cap); v.set(run.v.subarray(0, run.end)); run.v = v;
+          if (run.f !== null) { const f = new Uint8Array(cap); f.set(run.f.subarray(0, run.end)); run.f = f; }
+        }
+        run.t.set(c.t.subarray(a, b), run.end);
+        run.v.set(c.v.subarray(a, b), run.end);
+        if (c.stale !== null) {
+          run.f ??= new Uint8Array(cap);
+          run.f.set(c.stale.subarray(a, b), run.end);
+        }
+        run.end += b - a;
       }
+      if (run.end > 0) runs.push(run);
     }
     const bufs: (SampleBuf | null)[] = [...(s.frozen ?? []), s.head, s.ooo];
     for (const b of bufs) {
