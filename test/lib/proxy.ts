@@ -1,6 +1,7 @@
-// Chaos TCP proxy for link tests: sits between agent and hub and can cut (close every
-// connection and refuse new ones), blackhole (keep connections but drop every byte), slow
-// (delay every chunk) and reset (RST every connection, keep accepting).
+// Chaos TCP proxy for link tests: sits between agent and hub and can cut (close or RST every
+// connection and refuse new ones), blackhole (keep connections but hold every byte, as a dead
+// route does: TCP delivers them later if the connection survives), slow (delay every chunk)
+// and reset (RST every connection, keep accepting).
 import net from 'node:net';
 
 export type ProxyMode = 'pass' | 'cut' | 'blackhole' | 'slow';
@@ -11,6 +12,8 @@ export class ChaosProxy {
   connections = 0;
   private readonly conns = new Set<net.Socket>();
   private server: net.Server;
+  /** Bytes held by a blackhole, delivered in order on heal. */
+  private held: (() => void)[] = [];
 
   private constructor(private readonly target: { host: string; port: number }) {
     this.server = net.createServer((client) => this.onClient(client));
@@ -47,7 +50,11 @@ export class ChaosProxy {
       });
     }
     const forward = (to: net.Socket) => (chunk: Buffer) => {
-      if (this.mode === 'blackhole' || this.mode === 'cut') return;
+      if (this.mode === 'cut') return;
+      if (this.mode === 'blackhole') {
+        this.held.push(() => { if (!to.destroyed) to.write(chunk); });
+        return;
+      }
       if (this.mode === 'slow' && this.delayMs > 0) {
         setTimeout(() => { if (!to.destroyed) to.write(chunk); }, this.delayMs);
         return;
@@ -58,13 +65,17 @@ export class ChaosProxy {
     upstream.on('data', forward(client));
   }
 
-  /** Closes every connection and refuses new ones until `heal()`. */
-  cut(): void {
+  /** Closes every connection (with RST when `rst`) and refuses new ones until `heal()`. */
+  cut(rst = false): void {
     this.mode = 'cut';
-    for (const s of this.conns) s.destroy();
+    this.held = [];
+    for (const s of this.conns) {
+      if (rst) s.resetAndDestroy();
+      else s.destroy();
+    }
   }
 
-  /** Keeps connections open but silently drops every byte, both ways (a dead link). */
+  /** Keeps connections open but holds every byte, both ways (a dead link). */
   blackhole(): void {
     this.mode = 'blackhole';
   }
@@ -80,8 +91,12 @@ export class ChaosProxy {
     for (const s of this.conns) s.resetAndDestroy();
   }
 
+  /** Back to passing bytes; what a blackhole held is delivered (to connections still open). */
   heal(): void {
     this.mode = 'pass';
+    const held = this.held;
+    this.held = [];
+    for (const f of held) f();
   }
 
   async close(): Promise<void> {

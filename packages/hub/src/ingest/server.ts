@@ -62,6 +62,10 @@ function refuse(socket: Duplex, status: number, reason: string, extra = ''): voi
   );
 }
 
+function hashTokens(tokens: readonly { token: string; datacenter?: string }[]): { hash: Buffer; datacenter?: string }[] {
+  return tokens.map((t) => ({ hash: sha(t.token), ...(t.datacenter ? { datacenter: t.datacenter } : {}) }));
+}
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export class IngestServer {
@@ -70,7 +74,8 @@ export class IngestServer {
   private readonly wss: WebSocketServer;
   private readonly states = new Map<string, AgentState>();
   private readonly sessions = new Map<string, Session>();
-  private readonly tokens: { hash: Buffer; datacenter?: string }[];
+  private tokens: { hash: Buffer; datacenter?: string }[];
+  private allowAnonymous: boolean;
   private readonly log: Logger;
   private readonly maxFrameBytes: number;
   private readonly maxSeries: number;
@@ -78,7 +83,8 @@ export class IngestServer {
 
   constructor(private readonly opts: IngestServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'ingest' });
-    this.tokens = opts.tokens.map((t) => ({ hash: sha(t.token), ...(t.datacenter ? { datacenter: t.datacenter } : {}) }));
+    this.tokens = hashTokens(opts.tokens);
+    this.allowAnonymous = opts.allowAnonymous ?? false;
     this.maxFrameBytes = opts.limits?.maxFrameBytes ?? 16 << 20;
     this.maxSeries = opts.limits?.maxSeriesPerAgent ?? 1_000_000;
     this.registry = opts.registry ?? new Registry();
@@ -103,10 +109,10 @@ export class IngestServer {
     const m = /^Bearer\s+(.+)$/i.exec(auth);
     const agentId = String(req.headers[HEADER_AGENT_ID] ?? '');
     const datacenter = String(req.headers[HEADER_DATACENTER] ?? '');
+    const h = m ? sha(m[1]!.trim()) : null;
     let bound: string | undefined;
-    if (this.tokens.length > 0 || !this.opts.allowAnonymous) {
-      const h = m ? sha(m[1]!.trim()) : null;
-      const hit = h ? this.tokens.find((t) => timingSafeEqual(t.hash, h)) : undefined;
+    if (this.tokens.length > 0 || !this.allowAnonymous) {
+      const hit = this.findToken(h);
       if (!hit) {
         this.metrics.refusedConnections.inc({ reason: 'token' });
         this.log.warn({ agent: agentId, remote: req.socket.remoteAddress }, 'agent refused: missing or invalid token');
@@ -131,7 +137,7 @@ export class IngestServer {
       return true;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      void this.accept(ws, req, agentId, datacenter).catch((err: unknown) => {
+      void this.accept(ws, req, agentId, datacenter, h).catch((err: unknown) => {
         this.log.error({ err, agent: agentId }, 'cannot start an agent session');
         ws.terminate();
       });
@@ -148,7 +154,36 @@ export class IngestServer {
     return st;
   }
 
-  private async accept(ws: WebSocket, req: IncomingMessage, agentId: string, datacenter: string): Promise<void> {
+  private findToken(h: Buffer | null): { hash: Buffer; datacenter?: string } | undefined {
+    return h ? this.tokens.find((t) => timingSafeEqual(t.hash, h)) : undefined;
+  }
+
+  /** Whether a connection authenticated with token hash `h` for `datacenter` is (still) allowed. */
+  private admits(h: Buffer | null, datacenter: string): boolean {
+    if (this.tokens.length === 0 && this.allowAnonymous) return true;
+    const hit = this.findToken(h);
+    return hit !== undefined && (!hit.datacenter || hit.datacenter === datacenter);
+  }
+
+  /**
+   * Replaces the accepted tokens (config reload). Connected agents whose token is no longer valid,
+   * or now bound to another datacenter, are disconnected (close code 1008); their next attempt gets 401/403.
+   * `allowAnonymous` keeps its value unless given.
+   */
+  setTokens(tokens: readonly { token: string; datacenter?: string }[], allowAnonymous = this.allowAnonymous): void {
+    this.tokens = hashTokens(tokens);
+    this.allowAnonymous = allowAnonymous;
+    let revoked = 0;
+    for (const s of this.sessions.values()) {
+      if (this.admits(s.tokenHash, s.state.datacenter)) continue;
+      revoked++;
+      this.log.warn({ agent: s.state.id, datacenter: s.state.datacenter }, 'agent disconnected: its token was revoked');
+      void s.close(1008, 'token revoked');
+    }
+    this.log.info({ tokens: tokens.length, revoked }, 'agent tokens updated');
+  }
+
+  private async accept(ws: WebSocket, req: IncomingMessage, agentId: string, datacenter: string, tokenHash: Buffer | null): Promise<void> {
     const old = this.sessions.get(agentId);
     if (old) {
       this.log.info({ agent: agentId }, 'agent reconnected: replacing its previous connection');
@@ -178,6 +213,7 @@ export class IngestServer {
         log.warn({ err }, 'cannot store metadata');
       }
     });
+    session.tokenHash = tokenHash;
     this.sessions.set(agentId, session);
     void session.done.then(() => {
       if (this.sessions.get(agentId) === session) {

@@ -44,6 +44,8 @@ export class Session {
   private idle: Promise<void> = Promise.resolve();
   private idleResolve: (() => void) | null = null;
   readonly done: Promise<void>;
+  /** sha256 of the token the connection authenticated with (null: anonymous). */
+  tokenHash: Buffer | null = null;
   private doneResolve!: () => void;
 
   constructor(
