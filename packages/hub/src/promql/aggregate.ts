@@ -62,7 +62,7 @@ export function aggregate(e: AggregateExpr, series: StepSeries[], param: Float64
               if (!Number.isFinite(x) && !Number.isNaN(x) && (mean > 0) === (x > 0)) break;
               if (Number.isFinite(x)) break;
             }
-            acc[i] = mean + x / c - mean / c;
+            acc[i] = mean + (x / c - mean / c);
             break;
           }
           case 'stddev': case 'stdvar': {

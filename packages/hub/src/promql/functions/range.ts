@@ -242,7 +242,7 @@ export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn
   avg_over_time: {
     args: ['matrix'],
     fn: (w) => {
-      let mean = 0, count = 0;
+      let mean = 0, c = 0, count = 0;
       for (let i = w.lo; i < w.hi; i++) {
         const x = w.v[i]!;
         count++;
@@ -250,17 +250,17 @@ export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn
           if (!Number.isFinite(x) && !Number.isNaN(x) && (mean > 0) === (x > 0)) continue;
           if (Number.isFinite(x)) continue;
         }
-        mean += x / count - mean / count;
+        [mean, c] = kahanInc(x / count - mean / count, mean, c);
       }
-      return mean;
+      return !Number.isFinite(mean) && !Number.isNaN(mean) ? mean : mean + c;
     },
   },
   sum_over_time: {
     args: ['matrix'],
     fn: (w) => {
-      let sum = 0;
-      for (let i = w.lo; i < w.hi; i++) sum += w.v[i]!;
-      return sum;
+      let sum = 0, c = 0;
+      for (let i = w.lo; i < w.hi; i++) [sum, c] = kahanInc(w.v[i]!, sum, c);
+      return !Number.isFinite(sum) && !Number.isNaN(sum) ? sum : sum + c;
     },
   },
   count_over_time: { args: ['matrix'], fn: (w) => w.hi - w.lo },
