@@ -64,6 +64,17 @@ t.test('a host metric travels from the exporter through agent and hub to the que
   const series = await getJson(`${hub.url}/api/v1/series?${new URLSearchParams({ 'match[]': 'node_load1' })}`);
   t.ok(series.data.length >= 1);
 
+  // The hub lists every agent's targets, with the agent and its datacenter.
+  const target = await eventually(async () => {
+    const body = await getJson(`${hub.url}/api/v1/targets`);
+    return body.data.activeTargets.find((x: { labels: Record<string, string>; health: string }) => x.labels.job === 'exporter' && x.health === 'up');
+  }, 20_000);
+  t.equal(target.datacenter, 'dc-e2e');
+  t.ok(target.agent, 'target names its agent');
+  t.equal(target.health, 'up');
+  t.ok(target.lastScrape, 'last scrape time shown');
+  t.equal(target.lastError, '');
+
   t.equal(await agent.stop(), 0, 'agent stops cleanly on SIGTERM');
   t.equal(await hub.stop(), 0, 'hub stops cleanly on SIGTERM');
 });

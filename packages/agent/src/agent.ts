@@ -98,7 +98,8 @@ export async function startAgent(opts: { config: AgentConfig; flags: AgentFlags;
   };
   await apply(config);
   streamer.start();
-  const publishTargets = () => streamer.setTargets(scrape.targets());
+  // The hub lists every agent's targets: each carries the agent and its datacenter.
+  const publishTargets = () => streamer.setTargets(scrape.targets().activeTargets.map((t) => ({ ...t, agent: id, datacenter })));
   const targetsTimer = setInterval(publishTargets, 5000);
   targetsTimer.unref();
   publishTargets();
