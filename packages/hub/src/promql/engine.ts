@@ -125,7 +125,7 @@ class Evaluator {
       for (const s of data) total += s.t.length;
       this.count(total);
       // Prometheus hands series to the evaluator sorted by labels; ties in topk etc. depend on it
-      return data.length > 1 ? data.slice().sort((a, b) => compareLabels(a.labels, b.labels)) : data;
+      return data.length > 1 ? sortByLabels(data) : data;
     } finally {
       querier.close();
     }
@@ -295,6 +295,23 @@ class Evaluator {
     }
     return out;
   }
+}
+
+/** Series sorted by labels (names sorted once per series, not per comparison). */
+function sortByLabels(data: SeriesData[]): SeriesData[] {
+  const keyed = data.map((d) => {
+    const names = Object.keys(d.labels).sort();
+    const flat: string[] = [];
+    for (const n of names) flat.push(n, d.labels[n]!);
+    return { d, flat };
+  });
+  keyed.sort((a, b) => {
+    const x = a.flat, y = b.flat;
+    const n = Math.min(x.length, y.length);
+    for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+    return x.length - y.length;
+  });
+  return keyed.map((k) => k.d);
 }
 
 /** Prometheus' labels.Compare: pairwise by sorted name, then value; a prefix sorts first. */
