@@ -86,3 +86,32 @@ t.test('the binaries answer --help and --version', async (t) => {
     t.match(execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' }), /--listen/);
   }
 });
+
+t.test('check-config and check-rules name the file and line of an error', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = tempDir('check');
+  t.teardown(dir.remove);
+  const run = (bin: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  const good = join(dir.path, 'hub.yml');
+  writeFileSync(good, 'listen: 127.0.0.1:9999\nretention: 30d\n');
+  t.equal(run(BIN.hub, 'check-config', good).status, 0);
+  const bad = join(dir.path, 'bad.yml');
+  writeFileSync(bad, 'listen: 127.0.0.1:9999\nretention: forever\n');
+  const r = run(BIN.hub, 'check-config', bad);
+  t.equal(r.status, 1);
+  t.match(r.stdout, `${bad}:2:`);
+  const agentBad = join(dir.path, 'agent.yml');
+  writeFileSync(agentBad, 'scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [x:1]\n    bogus_field: 1\n');
+  const a = run(BIN.agent, 'check-config', agentBad);
+  t.equal(a.status, 1);
+  t.match(a.stdout, `${agentBad}:5:`);
+  const rules = join(dir.path, 'rules.yml');
+  writeFileSync(rules, 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up ==\n');
+  const rr = run(BIN.hub, 'check-rules', rules);
+  t.equal(rr.status, 1);
+  t.match(rr.stdout, `${rules}:5:`);
+  // A bad config refuses to start and names the line.
+  const start = run(BIN.hub, '--config', bad, '--listen', '127.0.0.1:0');
+  t.equal(start.status, 1);
+  t.match(start.stderr, `${bad}:2:`);
+});

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { VERSION, createLogger, listen, parseListenAddress, parseCli, loadAgentConfig } from '@vigil/common';
-import { readAgentConfig, startAgent } from './agent.js';
 
 const SPEC = {
   name: 'vigil-agent',
@@ -33,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
     token: v.token as string | undefined,
     datacenter: v.datacenter as string | undefined,
   };
+  // The program's modules load after the command line is understood, so --help and --version answer at once.
+  const { readAgentConfig, startAgent } = await import('./agent.js');
   const config = await readAgentConfig(flags);
   const agent = await startAgent({ config, flags, dataDir: resolve((v['data-dir'] as string | undefined) ?? './data/agent'), logger });
   const { host, port } = parseListenAddress((v.listen as string | undefined) ?? '127.0.0.1:9091');

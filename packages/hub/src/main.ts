@@ -3,9 +3,12 @@ import {
   VERSION, ConfigError, createLogger, listen, parseListenAddress, isLoopback, parseCli,
   loadHubConfig, defaultHubConfig, type HubConfig,
 } from '@vigil/common';
-import { parseExpr } from './promql/index.js';
-import { checkRuleFile } from './rules/file.js';
-import { startHub } from './hub.js';
+// The program's modules load after the command line is understood, so --help and --version answer at once.
+const loadHub = () => import('./hub.js');
+const loadRuleCheck = async () => {
+  const [{ parseExpr }, { checkRuleFile }] = await Promise.all([import('./promql/index.js'), import('./rules/file.js')]);
+  return (f: string) => checkRuleFile(f, (e) => void parseExpr(e));
+};
 
 const SPEC = {
   name: 'vigil-hub',
@@ -30,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cli.command === 'check-config') return check(cli.args, 'check-config FILE', async (f) => { await loadHubConfig(f); return []; });
-  if (cli.command === 'check-rules') return check(cli.args, 'check-rules FILE...', (f) => checkRuleFile(f, (e) => void parseExpr(e)));
+  if (cli.command === 'check-rules') return check(cli.args, 'check-rules FILE...', await loadRuleCheck());
 
   const configFile = cli.values.config as string | undefined;
   const config = configFile ? await loadHubConfig(configFile) : defaultHubConfig();
@@ -40,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
   if (!isLoopback(host) && config.agents.tokens.length === 0) {
     throw new ConfigError(`refusing to listen on ${config.listen} without agents.tokens: agents off loopback must authenticate`, configFile);
   }
+  const { startHub } = await loadHub();
   const hub = await startHub(config, logger, configFile);
   const listening = await listen(hub.app.fetch, {
     host, port, tls: config.tls, onUpgrade: (req, socket, head) => hub.ingest.handleUpgrade(req, socket, head),
