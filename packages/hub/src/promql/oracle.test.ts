@@ -5,14 +5,15 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { queryRoutes } from '../api/query.js';
+import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import { Engine } from './engine.js';
-import { loadImportText } from './testing/dataset.js';
+import { loadImportText, parseImportLine } from './testing/dataset.js';
 
 /** Cases that do not match yet, with the reason. The test asserts all others match. */
 const KNOWN_FAILURES: Record<string, string> = {};
@@ -47,13 +48,39 @@ if (!oracleDir) {
     compareResponse: (kind: string, query: string, golden: unknown, actual: unknown) => string | null;
     storedResponse: (r: { httpStatus: number; body: unknown; text?: string }) => unknown;
   };
-  const mem = loadImportText(datasetText(golden));
-  const storage = {
+  const text = datasetText(golden);
+  const mem = loadImportText(text);
+  const memStorage = {
     querier: (a: number, b: number) => mem.querier(a, b),
     metadata: async () => ({}),
     status: async () => ({}),
   } as unknown as Storage;
-  const app = queryRoutes({ queryable: mem, storage, engine: new Engine() });
+  // The same data in the hub's LevelDB store, imported through its appender, as the hub would hold it.
+  const levelDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-oracle-level-'));
+  const level = await openStorage({ dir: levelDir });
+  t.teardown(async () => {
+    await level.close();
+    rmSync(levelDir, { recursive: true, force: true });
+  });
+  {
+    let app = level.appender();
+    let n = 0;
+    for (const line of text.split('\n')) {
+      const s = parseImportLine(line);
+      if (!s || s.t === null) continue;
+      app.append(0, s.labels, s.t, s.v);
+      if (++n % 50_000 === 0) {
+        await app.commit();
+        app = level.appender();
+      }
+    }
+    await app.commit();
+    await level.flush();
+  }
+  const stores = [
+    ['memory', queryRoutes({ queryable: mem, storage: memStorage, engine: new Engine() })],
+    ['leveldb', queryRoutes({ queryable: level, storage: level, engine: new Engine() })],
+  ] as const;
 
   const testdata = new URL('../../src/promql/testdata/', import.meta.url);
   const extras = readdirSync(testdata)
@@ -70,35 +97,37 @@ if (!oracleDir) {
   }
   const extraCount = extras.reduce((n, e) => n + e.cases.length, 0);
   const total = golden.cases.length + extraCount;
-  let passed = 0;
-  let failedUnexpected = 0;
-  for (const [category, cases] of byCategory) {
-    await t.test(`oracle ${category}: every case matches Prometheus 2.42`, async (t) => {
-      for (const c of cases) {
-        let reason: string | null = null;
-        for (const ev of c.evals) {
-          const qs = new URLSearchParams(ev.params).toString();
-          const res = await app.request(`${ev.path}?${qs}`);
-          const text = await res.text();
-          let body: unknown = null;
-          try { body = JSON.parse(text); } catch { body = null; }
-          const actual = lib.storedResponse({ httpStatus: res.status, body, text });
-          reason = lib.compareResponse(c.kind, c.query, ev.response, actual);
-          if (reason) { reason = `${ev.params.time ? `@${ev.params.time}: ` : ''}${reason}`; break; }
+  for (const [store, app] of stores) {
+    let passed = 0;
+    let failedUnexpected = 0;
+    for (const [category, cases] of byCategory) {
+      await t.test(`oracle (${store} store) ${category}: every case matches Prometheus 2.42`, async (t) => {
+        for (const c of cases) {
+          let reason: string | null = null;
+          for (const ev of c.evals) {
+            const qs = new URLSearchParams(ev.params).toString();
+            const res = await app.request(`${ev.path}?${qs}`);
+            const body = await res.text();
+            let json: unknown = null;
+            try { json = JSON.parse(body); } catch { json = null; }
+            const actual = lib.storedResponse({ httpStatus: res.status, body: json, text: body });
+            reason = lib.compareResponse(c.kind, c.query, ev.response, actual);
+            if (reason) { reason = `${ev.params.time ? `@${ev.params.time}: ` : ''}${reason}`; break; }
+          }
+          const known = KNOWN_FAILURES[c.id];
+          if (!reason) {
+            passed++;
+            if (known) t.comment(`${c.id} now passes; remove it from KNOWN_FAILURES`);
+          } else if (known) {
+            t.comment(`known failure ${c.id} ${c.kind} ${c.query}: ${known}`);
+          } else {
+            failedUnexpected++;
+            t.fail(`${c.id} ${c.kind} ${c.query}: ${reason}`);
+          }
         }
-        const known = KNOWN_FAILURES[c.id];
-        if (!reason) {
-          passed++;
-          if (known) t.comment(`${c.id} now passes; remove it from KNOWN_FAILURES`);
-        } else if (known) {
-          t.comment(`known failure ${c.id} ${c.kind} ${c.query}: ${known}`);
-        } else {
-          failedUnexpected++;
-          t.fail(`${c.id} ${c.kind} ${c.query}: ${reason}`);
-        }
-      }
-      t.pass(`${category} checked`);
-    });
+        t.pass(`${category} checked`);
+      });
+    }
+    t.comment(`oracle (${store} store): ${passed}/${total} cases match (${golden.cases.length} public, ${extraCount} recorded locally), ${Object.keys(KNOWN_FAILURES).length} known failures, ${failedUnexpected} unexpected`);
   }
-  t.comment(`oracle: ${passed}/${total} cases match (${golden.cases.length} public, ${extraCount} recorded locally), ${Object.keys(KNOWN_FAILURES).length} known failures, ${failedUnexpected} unexpected`);
 }
