@@ -47,3 +47,19 @@ t.test('NaN, infinities, negative zero and staleness flags', async (t) => {
   t.same(roundtrip([], [], null).t, []);
   t.same(roundtrip([5], [1.25], null).v, [1.25]);
 });
+
+t.test('jittered scrape timestamps round-trip through the grid coding', async (t) => {
+  const ts: number[] = [];
+  const vs: number[] = [];
+  let seed = 7;
+  for (let i = 0; i < 1440; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    ts.push(1_704_067_200_000 + i * 15_000 + (seed % 300) - 150);
+    vs.push(i);
+  }
+  const r = roundtrip(ts, vs, null);
+  t.same(r.t, ts);
+  t.ok(r.bytes < 1440 * 1.5, `${r.bytes} bytes for 1440 jittered samples`);
+  const drifting = ts.map((x, i) => x + i * i);
+  t.same(roundtrip(drifting, vs, null).t, drifting, 'drifting timestamps use run-length coding');
+});

@@ -6,7 +6,9 @@ import { ByteReader, ByteWriter } from './bytes.js';
  *
  *   byte 0          codec of the rest: 0 raw, 1 brotli, 2 deflate-raw
  *   uvarint count
- *   timestamps      zigzag t0, zigzag first delta, then run-length pairs (zigzag delta-of-delta, uvarint run)
+ *   timestamps      byte 0: zigzag t0, zigzag first delta, then run-length pairs (zigzag delta-of-delta, uvarint run)
+ *                   byte 1: zigzag t0, zigzag interval (median delta), count-1 uvarint grid steps, then the zigzag
+ *                   offsets from the grid slots as byte planes (scrape jitter around a schedule, with gaps)
  *   uvarint nStale  then nStale delta-coded indexes of staleness markers
  *   byte mode       0 decimal ints + delta, 1 decimal ints + delta-of-delta, 2 raw float64 XOR previous bits
  *   mode 0/1        uvarint exponent e, uvarint gcd g of the deltas, zigzag first int, byte k, then the zigzag
@@ -78,6 +80,121 @@ function zz(x: number): number {
   return x >= 0 ? x * 2 : -x * 2 - 1;
 }
 
+function planeBytes(max: number): number {
+  let k = 1;
+  while (k < 8 && max >= 256 ** k) k++;
+  return k;
+}
+
+/** Writes k and zs[1..n) as k byte planes, low plane first. */
+function writePlanes(w: ByteWriter, z: Float64Array, n: number, k: number): void {
+  w.u8(k);
+  w.ensure(k * n);
+  const b = w.buf;
+  let o = w.len;
+  for (let p = 0; p < k; p++) {
+    if (p < 3) {
+      const sh = 8 * p;
+      for (let i = 1; i < n; i++) { const x = z[i]!; b[o++] = (x < 2147483648 ? x >>> sh : Math.floor(x / 2 ** sh)) & 255; }
+    } else {
+      const div = 2 ** (8 * p);
+      for (let i = 1; i < n; i++) b[o++] = Math.floor(z[i]! / div) % 256;
+    }
+  }
+  w.len = o;
+}
+
+/** Reads what writePlanes wrote into z[1..n). */
+function readPlanes(r: ByteReader, z: Float64Array, n: number): void {
+  const k = r.u8();
+  const m = n - 1;
+  const planes = r.bytes(k * m);
+  for (let i = 1; i < n; i++) {
+    let x = planes[i - 1]!;
+    for (let q = 1; q < k; q++) x += planes[q * m + i - 1]! * 2 ** (8 * q);
+    z[i] = x;
+  }
+}
+
+function unzz(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
+
+/** Bytes of the run-length delta-of-delta timestamp coding. */
+function rleSize(t: Float64Array, start: number, n: number): number {
+  let size = 0;
+  let prevDelta = t[start + 1]! - t[start]!;
+  let runDod = 0;
+  let run = 0;
+  for (let i = start + 2; i < start + n; i++) {
+    const d = t[i]! - t[i - 1]!;
+    const dod = d - prevDelta;
+    prevDelta = d;
+    if (run > 0 && dod === runDod) { run++; continue; }
+    if (run > 0) size += varintSize(zz(runDod)) + varintSize(run);
+    runDod = dod;
+    run = 1;
+  }
+  return size + varintSize(zz(runDod)) + varintSize(run);
+}
+
+function writeRle(w: ByteWriter, t: Float64Array, start: number, n: number): void {
+  if (n > 0) w.varint(t[start]!);
+  if (n <= 1) return;
+  let prevDelta = t[start + 1]! - t[start]!;
+  w.varint(prevDelta);
+  let runDod = 0;
+  let run = 0;
+  for (let i = start + 2; i < start + n; i++) {
+    const d = t[i]! - t[i - 1]!;
+    const dod = d - prevDelta;
+    prevDelta = d;
+    if (run > 0 && dod === runDod) { run++; continue; }
+    if (run > 0) { w.varint(runDod); w.uvarint(run); }
+    runDod = dod;
+    run = 1;
+  }
+  if (run > 0) { w.varint(runDod); w.uvarint(run); }
+}
+
+let steps = new Float64Array(1024);
+let sorted = new Float64Array(1024);
+
+/**
+ * Grid coding of timestamps: interval = median delta; each sample sits at grid slot g[i] =
+ * round((t[i] - t0) / interval) plus an offset. Fills steps[1..n) with g[i] - g[i-1] and
+ * zs[1..n) with the zigzag offsets; returns the interval and the raw bytes, or null when the
+ * offsets are too large to be worth it.
+ */
+function gridResiduals(t: Float64Array, start: number, n: number): { interval: number; bytes: number } | null {
+  if (zs.length < n) zs = new Float64Array(n * 2);
+  if (steps.length < n) steps = new Float64Array(n * 2);
+  if (sorted.length < n) sorted = new Float64Array(n * 2);
+  for (let i = 1; i < n; i++) sorted[i - 1] = t[start + i]! - t[start + i - 1]!;
+  const deltas = sorted.subarray(0, n - 1).sort();
+  const median = deltas[(n - 1) >>> 1]!;
+  if (median <= 0) return null;
+  const t0 = t[start]!;
+  // Refine: the slot count of the whole span by the median, then the exact mean interval.
+  const span = t[start + n - 1]! - t0;
+  const interval = Math.round(span / Math.max(1, Math.round(span / median)));
+  let max = 0;
+  let bytes = 0;
+  let pg = 0;
+  for (let i = 1; i < n; i++) {
+    const off = t[start + i]! - t0;
+    const g = Math.round(off / interval);
+    const z = zz(off - g * interval);
+    if (z > 65535 || g < pg) return null;
+    steps[i] = g - pg;
+    bytes += varintSize(g - pg);
+    pg = g;
+    zs[i] = z;
+    if (z > max) max = z;
+  }
+  return { interval, bytes: bytes + planeBytes(max) * (n - 1) };
+}
+
 /** Encodes samples [start, start+n) of the arrays. */
 export function encodeChunk(
   t: Float64Array, v: Float64Array, stale: Uint8Array | null, start: number, n: number, opts: EncodeOptions = {},
@@ -85,23 +202,22 @@ export function encodeChunk(
   const w = scratch;
   w.reset();
   w.uvarint(n);
-  // Timestamps.
-  if (n > 0) w.varint(t[start]!);
-  if (n > 1) {
-    let prevDelta = t[start + 1]! - t[start]!;
-    w.varint(prevDelta);
-    let runDod = 0;
-    let run = 0;
-    for (let i = start + 2; i < start + n; i++) {
-      const d = t[i]! - t[i - 1]!;
-      const dod = d - prevDelta;
-      prevDelta = d;
-      if (run > 0 && dod === runDod) { run++; continue; }
-      if (run > 0) { w.varint(runDod); w.uvarint(run); }
-      runDod = dod;
-      run = 1;
-    }
-    if (run > 0) { w.varint(runDod); w.uvarint(run); }
+  // Timestamps: run-length delta-of-delta (regular intervals), or offsets from a grid of the
+  // mean interval as byte planes (scrape jitter around a fixed schedule), whichever is smaller.
+  const grid = n > 2 ? gridResiduals(t, start, n) : null;
+  // Raw sizes are similar for jitter; after compression the grid's steps (mostly 1) and small
+  // offsets are far cheaper, so run-length wins only when it is already tiny (regular intervals).
+  if (grid === null || rleSize(t, start, n) < n / 4) {
+    w.u8(0);
+    writeRle(w, t, start, n);
+  } else {
+    w.u8(1);
+    w.varint(t[start]!);
+    w.varint(grid.interval);
+    for (let i = 1; i < n; i++) w.uvarint(steps[i]!);
+    let max = 0;
+    for (let i = 1; i < n; i++) if (zs[i]! > max) max = zs[i]!;
+    writePlanes(w, zs, n, planeBytes(max));
   }
   // Staleness markers.
   let nStale = 0;
@@ -166,22 +282,7 @@ export function encodeChunk(
       zs[i] = z;
       if (z > max) max = z;
     }
-    let k = 1;
-    while (k < 8 && max >= 256 ** k) k++;
-    w.u8(k);
-    w.ensure(k * n);
-    const b = w.buf;
-    let o = w.len;
-    for (let p = 0; p < k; p++) {
-      if (p < 3) {
-        const sh = 8 * p;
-        for (let i = 1; i < n; i++) { const z = zs[i]!; b[o++] = (z < 2147483648 ? z >>> sh : Math.floor(z / 2 ** sh)) & 255; }
-      } else {
-        const div = 2 ** (8 * p);
-        for (let i = 1; i < n; i++) b[o++] = Math.floor(zs[i]! / div) % 256;
-      }
-    }
-    w.len = o;
+    writePlanes(w, zs, n, planeBytes(max));
   }
   const raw = w.buf.subarray(0, w.len);
   const q = opts.brotliQuality ?? 6;
@@ -223,17 +324,33 @@ export function decodeChunk(buf: Uint8Array, out: ChunkSamples): ChunkSamples {
   }
   out.n = n;
   const t = out.t;
-  if (n > 0) t[0] = r.varint();
-  if (n > 1) {
-    let delta = r.varint();
-    t[1] = t[0]! + delta;
-    let i = 2;
-    while (i < n) {
-      const dod = r.varint();
-      const run = r.uvarint();
-      for (let k = 0; k < run; k++, i++) {
-        delta += dod;
-        t[i] = t[i - 1]! + delta;
+  const tmode = r.u8();
+  if (tmode === 1) {
+    const t0 = r.varint();
+    const interval = r.varint();
+    if (zs.length < n) zs = new Float64Array(n * 2);
+    if (steps.length < n) steps = new Float64Array(n * 2);
+    for (let i = 1; i < n; i++) steps[i] = r.uvarint();
+    readPlanes(r, zs, n);
+    t[0] = t0;
+    let g = 0;
+    for (let i = 1; i < n; i++) {
+      g += steps[i]!;
+      t[i] = t0 + g * interval + unzz(zs[i]!);
+    }
+  } else {
+    if (n > 0) t[0] = r.varint();
+    if (n > 1) {
+      let delta = r.varint();
+      t[1] = t[0]! + delta;
+      let i = 2;
+      while (i < n) {
+        const dod = r.varint();
+        const run = r.uvarint();
+        for (let k = 0; k < run; k++, i++) {
+          delta += dod;
+          t[i] = t[i - 1]! + delta;
+        }
       }
     }
   }
@@ -267,13 +384,11 @@ export function decodeChunk(buf: Uint8Array, out: ChunkSamples): ChunkSamples {
     let x = n > 0 ? r.varint() : 0;
     if (n > 0) {
       v[0] = x / p;
-      const k = r.u8();
-      const planes = r.bytes(k * (n - 1));
-      const m = n - 1;
+      if (zs.length < n) zs = new Float64Array(n * 2);
+      readPlanes(r, zs, n);
       let d = 0;
       for (let i = 1; i < n; i++) {
-        let z = planes[i - 1]!;
-        for (let q = 1; q < k; q++) z += planes[q * m + i - 1]! * 2 ** (8 * q);
+        const z = zs[i]!;
         const c = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
         d = mode === 1 && i > 1 ? d + c * g : c * g;
         x += d;
