@@ -40,7 +40,9 @@ if (process.argv[2] === '--hub') {
 }
 
 function startHub(dir) {
-  const p = fork(here, ['--hub', dir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // LINK_BENCH_PROF=<dir>: the hub child writes a CPU profile there (node --cpu-prof)
+  const execArgv = process.env.LINK_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LINK_BENCH_PROF}`] : [];
+  const p = fork(here, ['--hub', dir], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
   const ask = (msg, key) => new Promise((resolve) => {
     const on = (m) => { if (m && key in m) { p.off('message', on); resolve(m); } };
     p.on('message', on);
@@ -116,6 +118,9 @@ async function main() {
       await hub.stop();
       return { samples, wire: st.wireBytes / samples, cpuMsPer1k: (cpu.user + cpu.system) / 1000 / (samples / 1000), rss };
     };
+    // LINK_BENCH_ONLY=ingest: only the backlog drain into LevelDB (hub CPU, ingest rate)
+    const only = process.env.LINK_BENCH_ONLY;
+    if (!only || only === 'live') {
     const raw = await live(false);
     process.stdout.write(`# info: wire without permessage-deflate (columnar coding only): ${raw.wire.toFixed(2)} bytes/sample\n`);
     const r = await live(true);
@@ -123,6 +128,8 @@ async function main() {
     process.stdout.write(`bench: wire_bytes_per_sample ${r.wire.toFixed(2)} bytes (${wl}, columnar + permessage-deflate)\n`);
     process.stdout.write(`bench: agent_cpu_ms_per_1k_samples ${r.cpuMsPer1k.toFixed(3)} ms (${wl}, encode + buffer + send, excluding scraping)\n`);
     process.stdout.write(`bench: agent_rss_mb ${(r.rss / 2 ** 20).toFixed(1)} MB (${wl}, agent process with buffer and streamer)\n`);
+    }
+    if (only === 'live') return;
 
     // ---- backlog drains into LevelDB storage
     const drain = async (name, opts, steps) => {
@@ -155,10 +162,11 @@ async function main() {
       await hub.stop();
       return { samples, rate: samples / wall, hubCpuPerM: (c1 - c0) / (samples / 1e6) };
     };
-    const ing = await drain('ingest', { backfillSamplesPerSec: 1e12, maxFrameSamples: 100_000, maxInFlight: 16 }, 500);
+    const ing = await drain('ingest', { backfillSamplesPerSec: 1e12, maxFrameSamples: 100_000, maxInFlight: 16, liveWindowMs: Number(process.env.LINK_BENCH_LIVE_WINDOW ?? 30_000) }, 500);
     const iw = `${ing.samples} samples, 2000 node-exporter-like series, one agent over WebSocket on loopback into LevelDB, durable acks`;
     process.stdout.write(`bench: ingest_samples_per_sec ${Math.round(ing.rate)} samples/s (${iw})\n`);
     process.stdout.write(`bench: hub_cpu_sec_per_million_samples ${ing.hubCpuPerM.toFixed(2)} s (${iw}, hub process: inflate + decode + dedup + storage)\n`);
+    if (only === 'ingest') return;
     const bf = await drain('backfill', {}, 250);
     process.stdout.write(`bench: backfill_samples_per_sec ${Math.round(bf.rate)} samples/s (${bf.samples}-sample backlog drained with the default backfill bound of 250k/s, into LevelDB)\n`);
   } finally {

@@ -154,14 +154,45 @@ export class Streamer implements SampleSink {
       }
     }
     if (samples.length === 0) return;
-    const byT = new Map<number, { ids: number[]; values: number[]; stale: number[] | null }>();
+    const groups = this.group(samples);
     let minT = Infinity;
+    for (const g of groups) if (g.t < minT) minT = g.t;
+    this.buffer.append(encodeBlock(groups), { samples: samples.length, time: minT });
+    if (this.newestTime === null || minT > this.newestTime) this.newestTime = minT;
+    this.counters.scraped += samples.length;
+    this.metrics.samplesScraped.inc(samples.length);
+    this.pump();
+  }
+
+  /** One group per timestamp, in first-seen order; a scrape usually has one timestamp (no map then). */
+  private group(samples: readonly Sample[]): Group[] {
+    const n = samples.length;
+    const t0 = samples[0]!.t;
+    let single = true;
+    let anyStale = false;
+    for (let i = 0; i < n; i++) {
+      const s = samples[i]!;
+      if (s.t !== t0) single = false;
+      if (s.stale) anyStale = true;
+    }
+    if (single) {
+      const ids = new Int32Array(n);
+      const values = new Float64Array(n);
+      const stale = anyStale ? new Uint8Array(n) : null;
+      for (let i = 0; i < n; i++) {
+        const s = samples[i]!;
+        ids[i] = this.series.idFor(s.labels);
+        if (s.stale) stale![i] = 1;
+        else values[i] = s.v;
+      }
+      return [{ t: t0, ids, values, stale }];
+    }
+    const byT = new Map<number, { ids: number[]; values: number[]; stale: number[] | null }>();
     for (const s of samples) {
       let g = byT.get(s.t);
       if (!g) {
         g = { ids: [], values: [], stale: null };
         byT.set(s.t, g);
-        if (s.t < minT) minT = s.t;
       }
       g.ids.push(this.series.idFor(s.labels));
       g.values.push(s.stale ? 0 : s.v);
@@ -174,11 +205,7 @@ export class Streamer implements SampleSink {
     for (const [t, g] of byT) {
       groups.push({ t, ids: Int32Array.from(g.ids), values: Float64Array.from(g.values), stale: g.stale ? Uint8Array.from(g.stale) : null });
     }
-    this.buffer.append(encodeBlock(groups), { samples: samples.length, time: minT });
-    if (this.newestTime === null || minT > this.newestTime) this.newestTime = minT;
-    this.counters.scraped += samples.length;
-    this.metrics.samplesScraped.inc(samples.length);
-    this.pump();
+    return groups;
   }
 
   /** The agent's scrape targets summary, forwarded to the hub as is. */

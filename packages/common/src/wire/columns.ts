@@ -73,6 +73,12 @@ class LaneState {
   }
 }
 
+function maxListId(list: Int32Array): number {
+  let m = 0;
+  for (let i = 0; i < list.length; i++) if (list[i]! > m) m = list[i]!;
+  return m;
+}
+
 function hashIds(ids: Int32Array): number {
   let h = 0x811c9dc5 ^ ids.length;
   for (let i = 0; i < ids.length; i++) h = Math.imul(h ^ ids[i]!, 0x01000193);
@@ -255,6 +261,10 @@ export class LaneDecoder {
       v: new Float64Array(samples),
       stale: new Uint8Array(samples),
     };
+    const outT = out.t;
+    const outIds = out.ids;
+    const outV = out.v;
+    const outStale = out.stale;
     let k = 0;
     for (let b = 0; b < blocks; b++) {
       const groups = h.uvarint();
@@ -273,6 +283,8 @@ export class LaneDecoder {
             if (prev < 0 || prev >= maxId) throw new WireError(`cannot decode batch body: series id ${prev} is not defined`);
             list[i] = prev;
           }
+          // lane state covers every id of every list (lists are reused only after this)
+          if (n > 0) st.grow(maxListId(list));
           st.lists.push(list);
         } else {
           const l = st.lists[ref - 1];
@@ -281,47 +293,44 @@ export class LaneDecoder {
         }
         const n = list.length;
         if (k + n > samples) throw new WireError(`cannot decode batch body: more than ${samples} samples`);
+        const scale = st.scale;
+        const prev = st.prev;
         for (let i = 0; i < n; i++, k++) {
           const id = list[i]!;
-          if (id >= st.scale.length) st.grow(id);
-          out.t[k] = t;
-          out.ids[k] = id;
+          outT[k] = t;
+          outIds[k] = id;
           const tag = body[tagStart + k]!;
-          switch (tag) {
-            case TAG_DELTA: {
-              const d = st.scale[id]!;
-              if (d < 0) throw new WireError(`cannot decode batch body: delta for series ${id} without a previous value`);
-              const n2 = st.prev[id]! + pl.svarint();
-              st.prev[id] = n2;
-              out.v[k] = n2 / POW10[d]!;
-              break;
-            }
-            case TAG_SAME: {
-              const d = st.scale[id]!;
-              if (d < 0) throw new WireError(`cannot decode batch body: repeat for series ${id} without a previous value`);
-              out.v[k] = st.prev[id]! / POW10[d]!;
-              break;
-            }
-            case TAG_SCALED: {
-              const d = pl.u8();
-              if (d > MAX_SCALE) throw new WireError(`cannot decode batch body: scale ${d} out of range`);
-              const n2 = pl.svarint();
-              st.scale[id] = d;
-              st.prev[id] = n2;
-              out.v[k] = n2 / POW10[d]!;
-              break;
-            }
-            case TAG_FLOAT:
-              out.v[k] = pl.f64();
-              st.scale[id] = -1;
-              break;
-            case TAG_STALE:
-              out.v[k] = NaN;
-              out.stale[k] = 1;
-              break;
-            default:
-              throw new WireError(`cannot decode batch body: unknown value tag ${tag} at sample ${k}`);
-          }
+          if (tag === TAG_DELTA) {
+            const d = scale[id]!;
+            if (d < 0) throw new WireError(`cannot decode batch body: delta for series ${id} without a previous value`);
+            // one-byte svarint inline: most deltas are small
+            const b0 = pl.pos < pl.end ? body[pl.pos]! : 0x80;
+            let z: number;
+            if (b0 < 0x80) {
+              pl.pos++;
+              z = b0;
+            } else z = pl.uvarint();
+            const n2 = prev[id]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+            prev[id] = n2;
+            outV[k] = d === 0 ? n2 : n2 / POW10[d]!;
+          } else if (tag === TAG_SAME) {
+            const d = scale[id]!;
+            if (d < 0) throw new WireError(`cannot decode batch body: repeat for series ${id} without a previous value`);
+            outV[k] = d === 0 ? prev[id]! : prev[id]! / POW10[d]!;
+          } else if (tag === TAG_SCALED) {
+            const d = pl.u8();
+            if (d > MAX_SCALE) throw new WireError(`cannot decode batch body: scale ${d} out of range`);
+            const n2 = pl.svarint();
+            scale[id] = d;
+            prev[id] = n2;
+            outV[k] = n2 / POW10[d]!;
+          } else if (tag === TAG_FLOAT) {
+            outV[k] = pl.f64();
+            scale[id] = -1;
+          } else if (tag === TAG_STALE) {
+            outV[k] = NaN;
+            outStale[k] = 1;
+          } else throw new WireError(`cannot decode batch body: unknown value tag ${tag} at sample ${k}`);
         }
       }
       out.blockEnds[b] = k;
