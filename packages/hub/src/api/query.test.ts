@@ -122,6 +122,10 @@ t.test('metadata, tsdb status, format_query and exemplars', async (t) => {
   t.same(((await (await app.request('/api/v1/metadata?metric=up')).json()) as { data: unknown }).data, { up: [{ type: 'gauge', help: 'Target up.', unit: '' }] });
   t.same(((await (await app.request('/api/v1/status/tsdb')).json()) as { data: unknown }).data, { headStats: { numSeries: 3 } });
   t.equal(((await (await app.request('/api/v1/format_query?query=sum(x)%20by%20(a)')).json()) as { data: unknown }).data, 'sum by (a) (x)');
+  const long = 'histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{job="api",instance=~"a.*"}[5m]))) > on(job) group_left() histogram_quantile(0.5, sum by (le, job) (rate(http_request_duration_seconds_bucket[5m])))';
+  const pretty = ((await (await app.request(`/api/v1/format_query?query=${encodeURIComponent(long)}`)).json()) as { data: unknown }).data;
+  // byte for byte what Prometheus 2.42 answers
+  t.equal(pretty, '  histogram_quantile(\n    0.9,\n    sum by (le) (rate(http_request_duration_seconds_bucket{instance=~"a.*",job="api"}[5m]))\n  )\n> on (job) group_left ()\n  histogram_quantile(0.5, sum by (le, job) (rate(http_request_duration_seconds_bucket[5m])))');
   t.same(((await (await app.request('/api/v1/query_exemplars?query=up')).json()) as { data: unknown }).data, []);
 });
 

@@ -9,7 +9,7 @@ import { Engine } from '../promql/engine.js';
 import { PromQLParseError } from '../promql/errors.js';
 import { formatGoFloat } from '../promql/format.js';
 import { parseExpr, parseSelector } from '../promql/parser.js';
-import { formatExpr } from '../promql/printer.js';
+import { prettyExpr } from '../promql/printer.js';
 import type { QueryResult } from '../promql/value.js';
 import { apiError, toApiError, type ApiError } from './errors.js';
 import { invalidParam, MAX_TIME, MIN_TIME, Params } from './params.js';
@@ -254,7 +254,7 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
     } catch (err) {
       throw invalidParam('query', (err as Error).message);
     }
-    return { data: formatExpr(expr) };
+    return { data: prettyExpr(expr) };
   });
 
   route('/api/v1/query_exemplars', async (p) => {

@@ -1,6 +1,6 @@
 export type * from './ast.js';
 export { parseExpr, parseSelector, typeOf } from './parser.js';
-export { formatExpr } from './printer.js';
+export { formatExpr, prettyExpr } from './printer.js';
 export { lex, parsePromDuration } from './lexer.js';
 export { Engine, type EngineOptions, type QueryOptions } from './engine.js';
 export * from './errors.js';
