@@ -161,3 +161,37 @@ t.test('a full buffer drops the oldest data only, counted in a metric and logged
   t.match(await agent.streamer.registry.metrics(), new RegExp(`vigil_agent_buffer_dropped_samples_total ${st.droppedSamples}`));
   t.ok(lines.some((l) => l.includes('dropped the oldest unsent samples')), 'logged');
 });
+
+t.test('a refused frame is handled without reconnecting: oversized blocks released, the frames behind them resent with reset', async (t) => {
+  const storage = new MemStorage();
+  const ingest = new IngestServer({ storage, tokens: [], allowAnonymous: true, limits: { maxFrameBytes: 4096 } });
+  const http = await import('node:http');
+  const server = http.createServer((_q, res) => res.writeHead(404).end());
+  server.on('upgrade', (req, socket, head) => { if (!ingest.handleUpgrade(req, socket, head)) socket.destroy(); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const agent = await startAgent(`ws://127.0.0.1:${(server.address() as { port: number }).port}`, { maxInFlight: 8 });
+  t.teardown(async () => {
+    await agent.stop();
+    await ingest.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    fs.rmSync(agent.dir, { recursive: true, force: true });
+  });
+  t.ok(await waitFor(() => agent.streamer.stats().connected, 3000));
+  const base = Date.now() - 60_000;
+  // a small scrape, one far over the hub's frame limit, then small ones right behind it (in flight
+  // before the nack comes back: the hub refuses them as out of sync until a frame with reset)
+  agent.streamer.write(scrape(base, 5));
+  const big = [];
+  for (let j = 0; j < 1000; j++) big.push(...scrape(base + 1000 + j, 5)); // 1,000 timestamps of the same 5 series
+  agent.streamer.write(big);
+  for (let k = 2; k < 8; k++) agent.streamer.write(scrape(base + k * 1000, 5));
+  t.ok(await waitFor(() => agent.buffer.unackedBlocks === 0, 5000), 'everything acked or released');
+  const st = agent.streamer.stats();
+  t.equal(st.reconnects, 0, 'no reconnect');
+  t.equal(st.samplesRejected, 5000, 'the oversized block is released and counted');
+  t.equal(st.samplesAcked, 7 * 5, 'every other sample acked');
+  const metrics = await ingest.registry.metrics();
+  t.match(metrics, /vigil_hub_samples_ingested_total 35/, 'the hub stored the 35 good samples once');
+  t.match(await agent.streamer.registry.metrics(), /vigil_agent_nacks_total\{code="too_large"\} 1/);
+});

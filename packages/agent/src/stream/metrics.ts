@@ -8,6 +8,7 @@ export class StreamMetrics {
   readonly wireBytes: Counter;
   readonly droppedSamples: Counter;
   readonly reconnects: Counter;
+  readonly nacks: Counter<'code'>;
   readonly bufferBytes: Gauge;
   readonly backlogBlocks: Gauge;
   readonly connected: Gauge;
@@ -20,6 +21,7 @@ export class StreamMetrics {
     this.wireBytes = new Counter({ name: 'vigil_agent_wire_bytes_sent_total', help: 'Bytes written to the hub connection (after compression, with framing).', registers });
     this.droppedSamples = new Counter({ name: 'vigil_agent_buffer_dropped_samples_total', help: 'Unsent samples dropped because the buffer was full or too old.', registers });
     this.reconnects = new Counter({ name: 'vigil_agent_reconnects_total', help: 'Connection attempts to the hub after the first.', registers });
+    this.nacks = new Counter({ name: 'vigil_agent_nacks_total', help: 'Frames the hub refused, by code (the connection stays up).', labelNames: ['code'], registers });
     this.bufferBytes = new Gauge({ name: 'vigil_agent_buffer_bytes', help: 'Bytes held by the durable buffer.', registers,
       collect() { this.set(probe().bufferBytes); } });
     this.backlogBlocks = new Gauge({ name: 'vigil_agent_buffer_unacked_blocks', help: 'Buffer blocks not yet acknowledged by the hub.', registers,

@@ -411,27 +411,61 @@ export class Streamer implements SampleSink {
         this.pump();
         return;
       }
-      case 'nack': {
-        if (msg.code !== 'out_of_sync') {
-          // the hub will never take these blocks: release them, counted and logged
-          let samples = 0;
-          for (let i = 0; i + 1 < msg.seqs.length; i += 2) {
-            for (let s = msg.seqs[i]!; s <= msg.seqs[i + 1]!; s++) samples += this.buffer.info(s)?.samples ?? 0;
-          }
-          this.buffer.ack(msg.seqs);
-          this.counters.rejected += samples;
-          this.metrics.samplesRejected.inc(samples);
-          this.log.error({ seqs: msg.seqs, code: msg.code, reason: msg.reason, samples }, 'hub refused a batch');
-        }
-        // the lanes' coding state is out of step with the hub: start over from the handshake
-        this.ws?.terminate();
-        this.dropConnection();
-        this.scheduleReconnect();
-        return;
-      }
+      case 'nack':
+        return this.onNack(msg.seqs, msg.code, msg.reason);
       case 'hb':
         return;
     }
+  }
+
+  /**
+   * A refused frame. When the nack names the frame's blocks, the connection stays: refused blocks
+   * (`malformed`, `too_large`) are released, counted and logged; `out_of_sync` ones are sent again;
+   * either way that lane's coding state starts over (the next frame carries `reset`). A nack without
+   * blocks (an undecodable message) or for `unknown_series` resynchronises through a new handshake.
+   */
+  private onNack(seqs: number[], code: string, reason: string): void {
+    let lane: Lane | undefined;
+    for (let i = 0; i + 1 < seqs.length && lane === undefined; i += 2) {
+      for (let s = seqs[i]!; s <= seqs[i + 1]!; s++) {
+        const f = this.inFlight.get(s);
+        if (f) {
+          lane = f.lane;
+          break;
+        }
+      }
+    }
+    if (lane === undefined || code === 'unknown_series') {
+      this.log.warn({ seqs, code, reason }, 'hub refused a message: reconnecting to resynchronise');
+      this.ws?.terminate();
+      this.dropConnection();
+      this.scheduleReconnect();
+      return;
+    }
+    let first = Infinity;
+    let samples = 0;
+    for (let i = 0; i + 1 < seqs.length; i += 2) {
+      for (let s = seqs[i]!; s <= seqs[i + 1]!; s++) {
+        if (this.inFlight.delete(s) && s < first) first = s;
+        if (code !== 'out_of_sync') samples += this.buffer.info(s)?.samples ?? 0;
+      }
+    }
+    this.inFlightFrames = Math.max(0, this.inFlightFrames - 1);
+    this.encoders[lane].reset();
+    this.metrics.nacks.inc({ code });
+    if (code === 'out_of_sync') {
+      // send them again, in order, after a reset frame
+      if (lane === LANE_LIVE) this.liveNext = Math.min(this.liveNext, first);
+      else this.backNext = Math.min(this.backNext, first);
+      this.log.debug({ seqs, lane }, 'frames refused after a reset lane: sending them again');
+    } else {
+      // the hub will never take these blocks: release them, counted and logged
+      this.buffer.ack(seqs);
+      this.counters.rejected += samples;
+      this.metrics.samplesRejected.inc(samples);
+      this.log.error({ seqs, code, reason, samples }, 'hub refused a batch: its samples are dropped');
+    }
+    this.pump();
   }
 
   private onWelcome(acked: number[], seriesKnown: number, maxFrameBytes: number): void {
