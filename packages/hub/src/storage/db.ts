@@ -15,7 +15,7 @@ import type { AppendStats } from './types.js';
 
 export interface OpenStorageOptions extends EngineOptions {
   dir: string;
-  /** Flush the head to chunks when the log passes this size (default 64 MiB). */
+  /** Flush the head to chunks when the log passes this size (default 256 MiB). */
   walMaxBytes?: number;
   /** Flush the head when it spans this long (default 2 h of sample time). */
   headMaxSpanMs?: number;
@@ -58,7 +58,7 @@ export class LevelStorage extends Engine {
   constructor(private readonly db: Db, opts: OpenStorageOptions) {
     super(opts);
     this.walDir = path.join(opts.dir, 'wal');
-    this.walMaxBytes = opts.walMaxBytes ?? 64 * 1024 * 1024;
+    this.walMaxBytes = opts.walMaxBytes ?? 256 * 1024 * 1024;
     this.headMaxSpanMs = opts.headMaxSpanMs ?? 2 * 3600 * 1000;
     this.brotliQuality = opts.brotliQuality ?? 6;
   }
