@@ -3,7 +3,14 @@
  * kept in an append-only file so that ids survive restarts and buffered blocks, which only
  * carry ids, stay meaningful. The first line names the buffer epoch the ids belong to.
  *
- *   series.log := {"epoch":"<hex>"}\n · (JSON [name, value, name, value, ...]\n)*
+ *   series.log := {"epoch":"<hex>"[,"next":N]}\n · line*
+ *   line       := JSON [name, value, ...]\n          the next id
+ *              |  JSON [id, name, value, ...]\n      that id (written by compaction)
+ *
+ * Compaction (`compact`) drops ids that no buffered block references and that were not used for a
+ * while: it rewrites the file with the live ids only (numbered lines, `next` in the header) and
+ * frees their memory. Ids are never reused within an epoch; the hub still holds dropped ids'
+ * definitions, and a hub that lost them gets empty label sets for them (never referenced again).
  */
 import fs from 'node:fs';
 import { labelsKey, type Labels } from '@vigil/common';
@@ -12,10 +19,17 @@ export class SeriesRegistry {
   private readonly byKey = new Map<string, number>();
   /** Scrapers that reuse label objects across scrapes skip the canonical key entirely. */
   private readonly byObject = new WeakMap<Labels, number>();
-  private readonly flat: string[][] = [];
+  private flat: (string[] | null)[] = [];
+  /** Per id: the sequence number of the newest block that used it, and when (ms). */
+  private lastSeq = new Float64Array(1024);
+  private lastUsed = new Float64Array(1024);
+  private live = 0;
+  /** The sequence number and time (ms) of the block being built (set by the streamer before `idFor`). */
+  currentSeq = 0;
+  currentTime = 0;
   private fd: number;
 
-  constructor(readonly file: string, epoch: string) {
+  constructor(readonly file: string, private readonly epoch: string) {
     let lines: string[] = [];
     try {
       lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -24,23 +38,34 @@ export class SeriesRegistry {
     }
     let good = 0; // bytes of complete, valid lines to keep
     let ok = false;
+    let next = 0;
     try {
-      ok = (JSON.parse(lines[0] ?? '') as { epoch?: string }).epoch === epoch;
+      const head = JSON.parse(lines[0] ?? '') as { epoch?: string; next?: number };
+      ok = head.epoch === epoch;
+      next = head.next ?? 0;
     } catch {
       ok = false;
     }
     if (ok) {
-      good = lines[0]!.length + 1;
+      good = Buffer.byteLength(lines[0]!) + 1;
       for (let i = 1; i < lines.length - 1; i++) {
-        let l: string[];
+        let l: (string | number)[];
         try {
-          l = JSON.parse(lines[i]!) as string[];
+          l = JSON.parse(lines[i]!) as (string | number)[];
         } catch {
           break; // a torn line after a crash: everything after it is dropped
         }
-        this.add(l);
+        if (typeof l[0] === 'number') {
+          const id = l[0];
+          while (this.flat.length < id) this.flat.push(null);
+          this.add(l.slice(1) as string[]);
+        } else {
+          while (this.flat.length < next) this.flat.push(null);
+          this.add(l as string[]);
+        }
         good += Buffer.byteLength(lines[i]!) + 1;
       }
+      while (this.flat.length < next) this.flat.push(null);
     }
     if (!ok) fs.writeFileSync(file, JSON.stringify({ epoch }) + '\n');
     else fs.truncateSync(file, good);
@@ -53,34 +78,87 @@ export class SeriesRegistry {
     const id = this.flat.length;
     this.flat.push(flat);
     this.byKey.set(labelsKey(labels), id);
+    this.live++;
+    if (id >= this.lastSeq.length) {
+      const size = Math.max(id + 1, this.lastSeq.length * 2);
+      const s = new Float64Array(size); s.set(this.lastSeq); this.lastSeq = s;
+      const u = new Float64Array(size); u.set(this.lastUsed); this.lastUsed = u;
+    }
+    this.lastUsed[id] = Date.now(); // loaded from the file: counts as used now
     return id;
   }
 
+  /** Ids handed out so far (including dropped ones): the next id. */
   get count(): number {
     return this.flat.length;
+  }
+
+  /** Ids still held (not dropped by compaction). */
+  get liveCount(): number {
+    return this.live;
+  }
+
+  private use(id: number): number {
+    this.lastSeq[id] = this.currentSeq;
+    this.lastUsed[id] = this.currentTime;
+    return id;
+  }
+
+  /**
+   * Drops ids that no block from `oldestSeq` on references (by the newest sequence that used them)
+   * and that were not used since `idleBefore` (ms); rewrites the file. Returns the number dropped.
+   */
+  compact(oldestSeq: number, idleBefore: number): number {
+    let dropped = 0;
+    for (let id = 0; id < this.flat.length; id++) {
+      const flat = this.flat[id];
+      if (!flat || this.lastSeq[id]! >= oldestSeq) continue;
+      if (this.lastUsed[id]! >= idleBefore) continue;
+      const labels: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) labels[flat[i]!] = flat[i + 1]!;
+      this.byKey.delete(labelsKey(labels));
+      this.flat[id] = null;
+      this.live--;
+      dropped++;
+    }
+    if (dropped === 0) return 0;
+    let out = JSON.stringify({ epoch: this.epoch, next: this.flat.length }) + '\n';
+    for (let id = 0; id < this.flat.length; id++) {
+      const flat = this.flat[id];
+      if (flat) out += JSON.stringify([id, ...flat]) + '\n';
+    }
+    const tmp = this.file + '.tmp';
+    fs.writeFileSync(tmp, out);
+    const fd = fs.openSync(tmp, 'r+');
+    fs.fdatasyncSync(fd);
+    fs.closeSync(fd);
+    fs.closeSync(this.fd);
+    fs.renameSync(tmp, this.file);
+    this.fd = fs.openSync(this.file, 'a');
+    return dropped;
   }
 
   /** The id of a label set, registering (and persisting) it when new. */
   idFor(labels: Labels): number {
     const cached = this.byObject.get(labels);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined && this.flat[cached] !== null) return this.use(cached);
     const key = labelsKey(labels);
     const id = this.byKey.get(key);
     if (id !== undefined) {
       this.byObject.set(labels, id);
-      return id;
+      return this.use(id);
     }
     const flat: string[] = [];
     for (const n of Object.keys(labels).sort()) if (labels[n] !== '') flat.push(n, labels[n]!);
     fs.writeSync(this.fd, JSON.stringify(flat) + '\n');
     const added = this.add(flat);
     this.byObject.set(labels, added);
-    return added;
+    return this.use(added);
   }
 
-  /** Labels of an id as a flat [name, value, ...] list. */
+  /** Labels of an id as a flat [name, value, ...] list (empty for a dropped id). */
   labels(id: number): string[] {
-    return this.flat[id]!;
+    return this.flat[id] ?? [];
   }
 
   sync(): void {

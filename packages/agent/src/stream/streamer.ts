@@ -51,6 +51,8 @@ export interface StreamerOptions {
   compression?: boolean;
   /** Where the series registry lives; default the buffer's directory. */
   registryDir?: string;
+  /** Series ids unused this long (and in no unacked block) are dropped from the registry. Default 1 h. */
+  seriesIdleMs?: number;
 }
 
 export interface StreamerStats {
@@ -87,6 +89,8 @@ export class Streamer implements SampleSink {
   private readonly maxFrameSamples: number;
   private readonly backfillRate: number;
   private readonly liveWindowMs: number;
+  private readonly seriesIdleMs: number;
+  private compactTimer: NodeJS.Timeout | null = null;
 
   private ws: WebSocket | null = null;
   private ready = false;
@@ -127,6 +131,7 @@ export class Streamer implements SampleSink {
     this.maxFrameSamples = opts.maxFrameSamples ?? 50_000;
     this.backfillRate = opts.backfillSamplesPerSec ?? 250_000;
     this.liveWindowMs = opts.liveWindowMs ?? 30_000;
+    this.seriesIdleMs = opts.seriesIdleMs ?? 3_600_000;
     this.series = new SeriesRegistry(path.join(opts.registryDir ?? this.buffer.dir, 'series.log'), this.buffer.epoch);
     this.registry = opts.registry ?? new Registry();
     this.metrics = new StreamMetrics(this.registry, () => ({
@@ -154,6 +159,8 @@ export class Streamer implements SampleSink {
       }
     }
     if (samples.length === 0) return;
+    this.series.currentSeq = this.buffer.nextSeq;
+    this.series.currentTime = Date.now();
     const groups = this.group(samples);
     let minT = Infinity;
     for (const g of groups) if (g.t < minT) minT = g.t;
@@ -208,6 +215,17 @@ export class Streamer implements SampleSink {
     return groups;
   }
 
+  /**
+   * Drops series ids that no unacked block references and that were not used for `idleMs`
+   * (default 1 h), so the registry does not grow forever under series churn. Returns the number dropped.
+   */
+  compactSeries(idleMs = this.seriesIdleMs): number {
+    const oldest = this.buffer.nextUnacked(this.buffer.firstSeq) ?? this.buffer.nextSeq;
+    const dropped = this.series.compact(oldest, Date.now() - idleMs);
+    if (dropped > 0) this.log.info({ dropped, live: this.series.liveCount }, 'series registry compacted');
+    return dropped;
+  }
+
   /** The agent's scrape targets summary, forwarded to the hub as is. */
   setTargets(targets: unknown): void {
     this.targets = targets;
@@ -223,6 +241,11 @@ export class Streamer implements SampleSink {
     this.connect();
     this.hbTimer = setInterval(() => this.heartbeat(), Math.max(10, Math.floor(this.heartbeatMs / 4)));
     this.hbTimer.unref();
+    this.compactTimer = setInterval(() => {
+      // a scan of the ids; the file is rewritten only when some were dropped
+      this.compactSeries();
+    }, Math.max(60_000, Math.floor(this.seriesIdleMs / 4)));
+    this.compactTimer.unref();
   }
 
   /** Stops streaming: waits up to `graceMs` for in-flight acks, closes the socket, syncs the buffer. */
@@ -231,7 +254,8 @@ export class Streamer implements SampleSink {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.hbTimer) clearInterval(this.hbTimer);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
-    this.reconnectTimer = this.hbTimer = this.pumpTimer = null;
+    if (this.compactTimer) clearInterval(this.compactTimer);
+    this.reconnectTimer = this.hbTimer = this.pumpTimer = this.compactTimer = null;
     const deadline = Date.now() + graceMs;
     while (this.ready && this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const ws = this.ws;
@@ -260,7 +284,7 @@ export class Streamer implements SampleSink {
       bufferBytes: this.buffer.bytes,
       unackedBlocks: this.buffer.unackedBlocks,
       droppedSamples: this.counters.dropped,
-      series: this.series.count,
+      series: this.series.liveCount,
       inFlight: this.inFlight.size,
       lastAckAt: this.lastAckAt,
     };
