@@ -34,11 +34,20 @@ interface MetadataEntry { type: string; help: string; unit: string }
 
 /** Samples of one appender, in column arrays (no object per sample). */
 class Batch {
-  ids = new Uint32Array(256);
-  t = new Float64Array(256);
-  v = new Float64Array(256);
-  f = new Uint8Array(256);
+  ids: Uint32Array;
+  t: Float64Array;
+  v: Float64Array;
+  f: Uint8Array;
   n = 0;
+
+  /** `capacity`: the size of the appender's previous batch, so that steady batches never grow. */
+  constructor(capacity = 256) {
+    this.ids = new Uint32Array(capacity);
+    this.t = new Float64Array(capacity);
+    this.v = new Float64Array(capacity);
+    this.f = new Uint8Array(capacity);
+  }
+
   rejected = 0;
   reasons: Record<string, number> | null = null;
 
@@ -85,7 +94,7 @@ class EngineAppender implements Appender {
 
   commit(): Promise<AppendStats> {
     const batch = this.batch;
-    this.batch = new Batch();
+    this.batch = new Batch(Math.max(256, batch.n));
     return this.engine.enqueue(batch);
   }
 
