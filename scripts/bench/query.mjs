@@ -4,6 +4,8 @@
 // Prints `bench: query_range_p50_ms <median of the per-query medians> ms (<workload>)` and one line per query.
 //   node scripts/bench/query.mjs [--runs 7] [--mem] [--reuse]
 //     --mem    MemStorage instead of LevelDB
+//     --prometheus URL  also time the same requests against a Prometheus serving the same data (e.g. blocks made
+//              with `promtool tsdb create-blocks-from openmetrics .bench/node1d/dataset.om DIR`), interleaved
 //     --reuse  keep the imported LevelDB store in .bench/query-store and reuse it (only while the storage
 //              format does not change); by default the data is imported into a fresh temporary store
 import { spawnSync } from 'node:child_process';
@@ -21,6 +23,7 @@ const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 7) || 7;
 const useMem = args.includes('--mem');
 const reuse = args.includes('--reuse');
+const promUrl = args.includes('--prometheus') ? args[args.indexOf('--prometheus') + 1] : null;
 const sharedBench = [path.join(root, '..', 'shared', 'bench'), '/work/shared/bench'].find((d) => existsSync(path.join(d, 'gen-node-dataset.js')));
 const dataDir = path.join(root, '.bench', 'node1d');
 const dataFile = path.join(dataDir, 'dataset.prom');
@@ -94,10 +97,10 @@ const QUERIES = [
   ['increase(http_requests_total{code=~"5.."}[1h])', 24 * H, 27.5],
 ];
 
-async function runOnce(query, window) {
+async function runOnce(query, window, base = null) {
   const qs = new URLSearchParams({ query, start: String(end - window), end: String(end), step: '60' });
   const t0 = performance.now();
-  const res = await app.request(`/api/v1/query_range?${qs}`);
+  const res = base ? await fetch(`${base}/api/v1/query_range?${qs}`) : await app.request(`/api/v1/query_range?${qs}`);
   const body = await res.text();
   const ms = performance.now() - t0;
   if (res.status !== 200) throw new Error(`query ${query} failed: ${body.slice(0, 200)}`);
@@ -109,23 +112,34 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.le
 const medians = [];
 const lines = [];
 let faster = 0;
+const promMedians = [];
 for (const [query, window, prom] of QUERIES) {
   await runOnce(query, window); // warm-up
+  if (promUrl) await runOnce(query, window, promUrl);
   const times = [];
+  const promTimes = [];
   let series = 0;
   for (let i = 0; i < runs; i++) {
     const r = await runOnce(query, window);
     times.push(r.ms);
     series = r.series;
+    if (promUrl) promTimes.push((await runOnce(query, window, promUrl)).ms);
   }
   const m = median(times);
   medians.push(m);
   if (m <= prom) faster++;
-  lines.push(`query: ${m.toFixed(1)} ms p50 (${window / H}h, ${series} series out; Prometheus ${prom} ms) ${query}`);
+  let here = '';
+  if (promUrl) {
+    const pm = median(promTimes);
+    promMedians.push(pm);
+    here = `; Prometheus here now ${pm.toFixed(1)} ms`;
+  }
+  lines.push(`query: ${m.toFixed(1)} ms p50 (${window / H}h, ${series} series out; Prometheus ${prom} ms in the README${here}) ${query}`);
 }
 await storage.close();
 const p50 = median(medians);
 const workload = `${meta.series} series x 24h @ ${meta.params.intervalS}s (${meta.samples} samples), ${QUERIES.length} query_range at step 60s, ${runs} runs each, ${useMem ? 'MemStorage' : 'LevelDB'}; ${loadNote}`;
 process.stdout.write(`bench: query_range_p50_ms ${p50.toFixed(1)} ms (${workload})\n`);
 for (const l of lines) process.stdout.write(`${l}\n`);
-process.stdout.write(`query: ${faster}/${QUERIES.length} queries at least as fast as Prometheus 2.42\n`);
+process.stdout.write(`query: ${faster}/${QUERIES.length} queries at least as fast as Prometheus 2.42's README figures\n`);
+if (promUrl) process.stdout.write(`query: Prometheus at ${promUrl}, same requests interleaved: p50 of medians ${median(promMedians).toFixed(1)} ms\n`);
