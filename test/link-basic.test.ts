@@ -195,3 +195,34 @@ t.test('a refused frame is handled without reconnecting: oversized blocks releas
   t.match(metrics, /vigil_hub_samples_ingested_total 35/, 'the hub stored the 35 good samples once');
   t.match(await agent.streamer.registry.metrics(), /vigil_agent_nacks_total\{code="too_large"\} 1/);
 });
+
+t.test('query warnings name a disconnected agent only for selectors that can match its series (datacenter and metric name)', async (t) => {
+  const { Matcher } = await import('@vigil/common');
+  const ingest = new IngestServer({ storage: new MemStorage(), tokens: [], allowAnonymous: true });
+  const http = await import('node:http');
+  const server = http.createServer((_q, res) => res.writeHead(404).end());
+  server.on('upgrade', (req, socket, head) => { if (!ingest.handleUpgrade(req, socket, head)) socket.destroy(); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const agent = await startAgent(`ws://127.0.0.1:${(server.address() as { port: number }).port}`);
+  t.teardown(async () => {
+    await ingest.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    fs.rmSync(agent.dir, { recursive: true, force: true });
+  });
+  agent.streamer.write(scrape(Date.now() - 1000, 8));
+  t.ok(await waitFor(() => agent.buffer.unackedBlocks === 0, 3000));
+  await new Promise((r) => setTimeout(r, 400)); // a heartbeat sets the watermark
+  await agent.stop();
+  t.ok(await waitFor(() => ingest.agents()[0]?.connected === false, 3000), 'disconnected');
+  const now = Date.now() + 60_000;
+  const warn = (...ms: InstanceType<typeof Matcher>[]) => ingest.warningsFor(now - 300_000, now, [ms]);
+  t.match(warn(new Matcher('=', '__name__', 'test_metric_0'))[0], /datacenter "dc1" \(agent "agent-1"\) is disconnected/);
+  t.equal(warn(new Matcher('=~', '__name__', 'test_metric_[12]')).length, 1, 'a name regex that matches');
+  t.equal(warn(new Matcher('=', 'idx', '3')).length, 1, 'no name matcher: may match');
+  t.same(warn(new Matcher('=', '__name__', 'node_load1')), [], 'a metric the agent never sent');
+  t.same(warn(new Matcher('=~', '__name__', 'node_.*')), [], 'a name regex that matches none of its metrics');
+  t.same(warn(new Matcher('=', '__name__', 'test_metric_0'), new Matcher('=', 'datacenter', 'dc2')), [], 'another datacenter');
+  t.equal(ingest.warningsFor(now - 300_000, now, [[new Matcher('=', '__name__', 'nope')], [new Matcher('=', '__name__', 'test_metric_3')]]).length, 1,
+    'any selector of the query that can match');
+});

@@ -263,13 +263,14 @@ export class IngestServer {
   /**
    * Warnings for a query over [mint, maxt] (ms): one per agent that is disconnected or behind
    * and whose data is not complete up to maxt, naming its datacenter and watermark. With
-   * `selectors`, agents whose datacenter no selector can match are left out.
+   * `selectors`, agents none of whose series a selector can match (by datacenter and metric name)
+   * are left out.
    */
   warningsFor(mint: number, maxt: number, selectors?: readonly (readonly Matcher[])[]): string[] {
     const out: string[] = [];
     const now = Date.now();
     for (const a of this.states.values()) {
-      if (selectors && selectors.length > 0 && selectors.every((ms) => ms.some((m) => m.name === 'datacenter' && !m.matches(a.datacenter)))) continue;
+      if (selectors && selectors.length > 0 && !selectors.some((ms) => a.canMatch(ms))) continue;
       const w = a.watermark();
       if (w !== null && w >= maxt) continue;
       if (w !== null && w < mint && !a.connected && now - w > 86_400_000 * 30) continue; // long gone

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { RangeSet, type Labels } from '@vigil/common';
+import { RangeSet, type Labels, type Matcher } from '@vigil/common';
 import type { SeriesRef } from '../storage/types.js';
 
 export class AgentState {
@@ -18,6 +18,8 @@ export class AgentState {
   labels: Labels[] = [];
   /** Storage refs per series id: 0 unknown yet, -1 refused (over the series limit). */
   refs: number[] = [];
+  /** Metric names of the agent's series (for query warnings: can a selector touch this agent?). */
+  names = new Set<string>();
   private fd: number | null = null;
   private dirtySeries = false;
   private ackTimer: NodeJS.Timeout | null = null;
@@ -88,6 +90,7 @@ export class AgentState {
   private pushSeries(flat: string[]): void {
     const l: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) l[flat[i]!] = flat[i + 1]!;
+    if (l.__name__ !== undefined) this.names.add(l.__name__);
     this.labels.push(l);
     this.refs.push(this.labels.length > this.maxSeries ? -1 : 0);
   }
@@ -99,6 +102,7 @@ export class AgentState {
     this.acked = new RangeSet();
     this.labels = [];
     this.refs = [];
+    this.names = new Set();
     if (this.dir) {
       if (this.fd !== null) fs.closeSync(this.fd);
       this.fd = null;
@@ -106,6 +110,23 @@ export class AgentState {
       this.writeAcked();
     }
     return true;
+  }
+
+  /**
+   * Whether a selector can match series of this agent: its datacenter matchers accept the agent's
+   * datacenter and its metric-name matchers accept a name the agent sends (unknown names: yes).
+   */
+  canMatch(matchers: readonly Matcher[]): boolean {
+    const nameMatchers: Matcher[] = [];
+    for (const m of matchers) {
+      if (m.name === 'datacenter' && !m.matches(this.datacenter)) return false;
+      if (m.name === '__name__') nameMatchers.push(m);
+    }
+    if (nameMatchers.length === 0 || this.names.size === 0) return true;
+    const eq = nameMatchers.find((m) => m.type === '=');
+    if (eq) return this.names.has(eq.value) && nameMatchers.every((m) => m.matches(eq.value));
+    for (const n of this.names) if (nameMatchers.every((m) => m.matches(n))) return true;
+    return false;
   }
 
   get seriesKnown(): number {
