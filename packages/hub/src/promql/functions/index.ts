@@ -2,7 +2,7 @@
 // The parser checks calls against it; the engine runs `call`.
 import type { ValueType } from '../ast.js';
 import {
-  clamp, clampMax, clampMin, DATE_PARTS, datePart, math, MATH, pi, round, scalar, sortFn, time, timestamp, vector,
+  clamp, clampMax, clampMin, DATE_PARTS, datePart, math, MATH, nativeOnly, pi, round, scalar, sortFn, time, timestamp, vector,
 } from './instant.js';
 import { absent, absentOverTime, histogramQuantile, labelJoin, labelReplace } from './labels.js';
 import { overRange, RANGE_FUNCTIONS } from './range.js';
@@ -34,6 +34,11 @@ const entries: FunctionDef[] = [
   { name: 'time', argTypes: [], variadic: 0, returnType: S, call: time },
   { name: 'timestamp', argTypes: [V], variadic: 0, returnType: V, call: timestamp },
   { name: 'vector', argTypes: [S], variadic: 0, returnType: V, call: vector },
+  // Native-histogram functions: Vigil stores floats and classic histograms only, so these find nothing,
+  // exactly as Prometheus answers them over float series.
+  { name: 'histogram_count', argTypes: [V], variadic: 0, returnType: V, call: nativeOnly(0) },
+  { name: 'histogram_sum', argTypes: [V], variadic: 0, returnType: V, call: nativeOnly(0) },
+  { name: 'histogram_fraction', argTypes: [S, S, V], variadic: 0, returnType: V, call: nativeOnly(2) },
 ];
 
 for (const [name, f] of Object.entries(MATH)) {

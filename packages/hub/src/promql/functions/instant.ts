@@ -159,3 +159,11 @@ export function sortFn(desc: boolean): Impl {
     return { kind: 'vector', series: sorted };
   };
 }
+
+/** A native-histogram function: evaluates its vector argument (for errors and limits) and finds no histogram samples. */
+export function nativeOnly(vectorArg: number): Impl {
+  return async (ctx) => {
+    await ctx.vector(vectorArg);
+    return { kind: 'vector', series: [] };
+  };
+}
