@@ -69,7 +69,7 @@ export class Engine {
   }
 
   private evaluator(q: Queryable, grid: Grid, opts: QueryOptions): Evaluator {
-    const deadline = Date.now() + (opts.timeoutMs ?? this.timeoutMs);
+    const deadline = Date.now() + Math.min(opts.timeoutMs ?? this.timeoutMs, this.timeoutMs);
     if (this.logger.isLevelEnabled?.('debug')) this.logger.debug({ start: grid.start, end: grid.end, step: grid.step }, 'evaluating query');
     return new Evaluator(q, this, grid, deadline, opts.signal);
   }
@@ -132,7 +132,7 @@ class Evaluator {
   }
 
   async eval(e: Expr, g: Grid): Promise<EvalValue> {
-    this.check('query evaluation');
+    this.check('expression evaluation');
     switch (e.type) {
       case 'number': return { kind: 'scalar', v: new Float64Array(g.n).fill(e.value) };
       case 'string': return { kind: 'string', value: e.value };
