@@ -133,6 +133,13 @@ class Evaluator {
 
   async eval(e: Expr, g: Grid): Promise<EvalValue> {
     this.check('expression evaluation');
+    const v = await this.evalNode(e, g);
+    // the points one node holds (series x steps) are bounded like the samples a query loads
+    if (v.kind === 'vector' && v.series.length * g.n > this.engine.maxSamples) throw new TooManySamplesError();
+    return v;
+  }
+
+  private async evalNode(e: Expr, g: Grid): Promise<EvalValue> {
     switch (e.type) {
       case 'number': return { kind: 'scalar', v: new Float64Array(g.n).fill(e.value) };
       case 'string': return { kind: 'string', value: e.value };
