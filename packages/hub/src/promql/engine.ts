@@ -1,6 +1,6 @@
 // The PromQL evaluator. Every node is evaluated once over all steps of the query (an instant query is a
 // one-step range query): selectors select their data once for the whole window and walk it with indexes.
-import { labelsKey, silentLogger, withoutName, type Labels, type Logger, type Matcher } from '@vigil/common';
+import { labelsKey, silentLogger, withoutName, type Logger, type Matcher } from '@vigil/common';
 import type { Queryable, SeriesData } from '../storage/types.js';
 import { aggregate } from './aggregate.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from './ast.js';
@@ -9,7 +9,10 @@ import { scalarBinop, setBinop, vectorBinop, vectorScalarBinop } from './binary.
 import { BadParameterError, QueryCanceledError, QueryExecutionError, QueryTimeoutError, TooManySamplesError } from './errors.js';
 import { FUNCTIONS, type CallContext } from './functions/index.js';
 import { parseExpr, typeOf } from './parser.js';
+import { sortByLabels, toInstantResult, toRangeResult } from './result.js';
 import { newStepSeries, type EvalValue, type Grid, type QueryResult, type RangeInput, type RawSeries, type StepSeries } from './value.js';
+
+export { compareLabels } from './result.js';
 
 export interface EngineOptions {
   /** How far back an instant selector looks for a sample (default 5m). */
@@ -304,37 +307,6 @@ class Evaluator {
   }
 }
 
-/** Series sorted by labels (names sorted once per series, not per comparison). */
-function sortByLabels(data: SeriesData[]): SeriesData[] {
-  const keyed = data.map((d) => {
-    const names = Object.keys(d.labels).sort();
-    const flat: string[] = [];
-    for (const n of names) flat.push(n, d.labels[n]!);
-    return { d, flat };
-  });
-  keyed.sort((a, b) => {
-    const x = a.flat, y = b.flat;
-    const n = Math.min(x.length, y.length);
-    for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
-    return x.length - y.length;
-  });
-  return keyed.map((k) => k.d);
-}
-
-/** Prometheus' labels.Compare: pairwise by sorted name, then value; a prefix sorts first. */
-export function compareLabels(a: Labels, b: Labels): number {
-  const ka = Object.keys(a).sort();
-  const kb = Object.keys(b).sort();
-  const n = Math.min(ka.length, kb.length);
-  for (let i = 0; i < n; i++) {
-    const x = ka[i]!, y = kb[i]!;
-    if (x !== y) return x < y ? -1 : 1;
-    const vx = a[x]!, vy = b[y]!;
-    if (vx !== vy) return vx < vy ? -1 : 1;
-  }
-  return ka.length - kb.length;
-}
-
 function withoutStale(d: SeriesData): RawSeries {
   const { stale } = d;
   if (!stale || !stale.includes(1)) return { labels: d.labels, t: d.t, v: d.v };
@@ -380,45 +352,4 @@ export function mergeSameLabels(series: StepSeries[], n: number): StepSeries[] {
     }
   }
   return out;
-}
-
-function toInstantResult(val: EvalValue, timeMs: number): QueryResult {
-  switch (val.kind) {
-    case 'scalar': return { resultType: 'scalar', result: { t: timeMs, v: val.v[0]! }, warnings: [] };
-    case 'string': return { resultType: 'string', result: { t: timeMs, v: val.value }, warnings: [] };
-    case 'matrix': return { resultType: 'matrix', result: val.series.map((s) => ({ metric: s.labels, t: s.t, v: s.v })), warnings: [] };
-    case 'vector': {
-      const result: { metric: Labels; t: number; v: number }[] = [];
-      for (const s of val.series) if (s.present[0]) result.push({ metric: s.labels, t: timeMs, v: s.v[0]! });
-      return { resultType: 'vector', result, warnings: [] };
-    }
-  }
-}
-
-function toRangeResult(val: EvalValue, g: Grid): QueryResult {
-  let series: StepSeries[];
-  if (val.kind === 'scalar') {
-    const s = newStepSeries({}, g.n);
-    s.v.set(val.v);
-    s.present.fill(1);
-    series = [s];
-  } else if (val.kind === 'vector') series = val.series;
-  else throw new BadParameterError(`invalid expression type "${val.kind}" for range query, must be Scalar or instant Vector`);
-  const result: { metric: Labels; t: Float64Array; v: Float64Array }[] = [];
-  for (const s of series) {
-    let c = 0;
-    for (let i = 0; i < g.n; i++) if (s.present[i]) c++;
-    if (c === 0) continue;
-    const t = new Float64Array(c);
-    const v = new Float64Array(c);
-    let k = 0;
-    for (let i = 0; i < g.n; i++) {
-      if (!s.present[i]) continue;
-      t[k] = g.start + i * g.step;
-      v[k++] = s.v[i]!;
-    }
-    result.push({ metric: s.labels, t, v });
-  }
-  result.sort((a, b) => compareLabels(a.metric, b.metric));
-  return { resultType: 'matrix', result, warnings: [], grid: { start: g.start, step: g.step, n: g.n } };
 }
