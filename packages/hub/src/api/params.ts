@@ -77,12 +77,21 @@ export class Params {
     return this.values.get(name) ?? [];
   }
 
-  /** Time parameter in ms, `dflt` when absent; errors name the parameter. */
+  /** Optional time parameter in ms (Prometheus' parseTimeParam), `dflt` when absent. */
   time(name: string, dflt: number): number {
     const v = this.get(name);
     if (v === '') return dflt;
     try {
       return parseTime(v);
+    } catch (err) {
+      throw invalidParam(name, `Invalid time value for '${name}': ${(err as Error).message}`);
+    }
+  }
+
+  /** Required time parameter in ms (query_range's start and end). */
+  requiredTime(name: string): number {
+    try {
+      return parseTime(this.get(name));
     } catch (err) {
       throw invalidParam(name, (err as Error).message);
     }

@@ -63,7 +63,7 @@ t.test('errors map to Prometheus error types and statuses', async (t) => {
   const app = setup();
   const cases: [string, number, string, RegExp][] = [
     ['/api/v1/query?query=sum(&time=1', 400, 'bad_data', /^invalid parameter "query": 1:5: parse error: unclosed left parenthesis$/],
-    ['/api/v1/query?query=up&time=yesterday', 400, 'bad_data', /^invalid parameter "time": cannot parse "yesterday" to a valid timestamp$/],
+    ['/api/v1/query?query=up&time=yesterday', 400, 'bad_data', /^invalid parameter "time": Invalid time value for 'time': cannot parse "yesterday" to a valid timestamp$/],
     ['/api/v1/query?query=req_total%20%2B%20on()%20group_left%20up&time=600', 422, 'execution', /^found duplicate series for the match group \{\} on the right/],
     ['/api/v1/query?query=up%20*%20on()%20up&time=600', 422, 'execution', /found duplicate series for the match group \{\} on the right hand-side/],
     ['/api/v1/query_range?query=up&start=0&end=100000&step=1', 400, 'bad_data', /^exceeded maximum resolution of 11,000 points per timeseries/],
@@ -71,6 +71,10 @@ t.test('errors map to Prometheus error types and statuses', async (t) => {
     ['/api/v1/query_range?query=up&start=100&end=0&step=1', 400, 'bad_data', /end timestamp must not be before start time/],
     ['/api/v1/query_range?query=up%5B5m%5D&start=0&end=100&step=10', 400, 'bad_data', /^invalid expression type "range vector" for range query, must be Scalar or instant Vector$/],
     ['/api/v1/series?start=0', 400, 'bad_data', /^no match\[\] parameter provided$/],
+    ['/api/v1/series?match[]=%7Bjob%3D%22%22%7D', 400, 'bad_data', /^invalid parameter "match\[\]": match\[\] must contain at least one non-empty matcher$/],
+    ['/api/v1/labels?match[]=%7Bjob%3D%22%22%7D', 400, 'bad_data', /^match\[\] must contain at least one non-empty matcher$/],
+    ['/api/v1/series?match[]=rate(up%5B5m%5D)', 400, 'bad_data', /^invalid parameter "match\[\]": 1:5: parse error: unexpected "\("$/],
+    ['/api/v1/query_range?query=up&start=abc&end=1&step=1', 400, 'bad_data', /^invalid parameter "start": cannot parse "abc" to a valid timestamp$/],
     ['/api/v1/label/bad-name/values', 400, 'bad_data', /invalid label name/],
   ];
   for (const [url, status, type, msg] of cases) {

@@ -6,7 +6,7 @@ import { LABEL_NAME_RE, labelsKey, silentLogger, type Labels, type Logger, type 
 import type { Queryable, Storage } from '../storage/types.js';
 import type { Expr } from '../promql/ast.js';
 import { Engine } from '../promql/engine.js';
-import { PromQLParseError } from '../promql/errors.js';
+import { BadParameterError, PromQLParseError } from '../promql/errors.js';
 import { formatGoFloat } from '../promql/format.js';
 import { parseExpr, parseSelector } from '../promql/parser.js';
 import { prettyExpr } from '../promql/printer.js';
@@ -147,10 +147,8 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
   });
 
   route('/api/v1/query_range', async (p, c) => {
-    const start = p.time('start', NaN);
-    if (Number.isNaN(start)) throw invalidParam('start', 'cannot parse "" to a valid timestamp');
-    const end = p.time('end', NaN);
-    if (Number.isNaN(end)) throw invalidParam('end', 'cannot parse "" to a valid timestamp');
+    const start = p.requiredTime('start');
+    const end = p.requiredTime('end');
     if (end < start) throw invalidParam('end', 'end timestamp must not be before start time');
     const step = p.duration('step');
     if (step <= 0) throw invalidParam('step', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
@@ -165,13 +163,20 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
     return { data: new RawJson(resultJson(result)), warnings: [...result.warnings, ...extraWarnings(query, start, end)] };
   });
 
-  const matcherSets = (p: Params): Matcher[][] =>
+  /** `match[]` selectors; each must have a matcher that does not match the empty string. */
+  const matcherSets = (p: Params, prefixed: boolean): Matcher[][] =>
     p.all('match[]').map((s) => {
+      let ms: Matcher[];
       try {
-        return parseSelector(s);
+        ms = parseSelector(s);
       } catch (err) {
         throw invalidParam('match[]', (err as Error).message);
       }
+      if (!ms.some((m) => !m.matchesEmpty())) {
+        const msg = 'match[] must contain at least one non-empty matcher';
+        throw prefixed ? invalidParam('match[]', msg) : new BadParameterError(msg);
+      }
+      return ms;
     });
 
   const limitOf = (p: Params): number => {
@@ -183,7 +188,7 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
   };
 
   route('/api/v1/series', async (p) => {
-    const sets = matcherSets(p);
+    const sets = matcherSets(p, true);
     if (sets.length === 0) return apiError('bad_data', 'no match[] parameter provided');
     const start = p.time('start', MIN_TIME);
     const end = p.time('end', MAX_TIME);
@@ -203,7 +208,7 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
   });
 
   route('/api/v1/labels', async (p) => {
-    const sets = matcherSets(p);
+    const sets = matcherSets(p, false);
     const q = await queryable.querier(p.time('start', MIN_TIME), p.time('end', MAX_TIME));
     const limit = limitOf(p);
     try {
@@ -221,7 +226,7 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
   route('/api/v1/label/:name/values', async (p, c) => {
     const name = c.req.param('name') ?? '';
     if (!LABEL_NAME_RE.test(name)) return apiError('bad_data', `invalid label name: ${JSON.stringify(name)}`);
-    const sets = matcherSets(p);
+    const sets = matcherSets(p, false);
     const q = await queryable.querier(p.time('start', MIN_TIME), p.time('end', MAX_TIME));
     const limit = limitOf(p);
     try {

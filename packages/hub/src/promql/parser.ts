@@ -29,11 +29,12 @@ export function parseExpr(input: string): Expr {
   return expr;
 }
 
-/** Parses a series selector (`match[]` parameters): a vector selector without modifiers. */
+/**
+ * Parses a series selector (`match[]` parameters) as Prometheus' ParseMetricSelector: a metric name and/or
+ * label matchers, nothing else. Unlike a query, a selector matching everything is not refused here.
+ */
 export function parseSelector(input: string): Matcher[] {
-  const expr = parseExpr(input);
-  if (expr.type !== 'vector') throw new PromQLParseError(`expected type vector selector, got ${expr.type === 'matrix' ? 'range vector' : 'expression'}`, input, 0);
-  return expr.matchers;
+  return new Parser(input).parseSelectorTop();
 }
 
 class Parser {
@@ -74,6 +75,20 @@ class Parser {
       this.fail(`unexpected end of input${context}`, t.pos);
     }
     this.fail(`unexpected ${this.describe(t)}${context}`, t.pos);
+  }
+
+  parseSelectorTop(): Matcher[] {
+    const t = this.next();
+    let e: Expr;
+    if (t.type === 'LBRACE') {
+      this.i--;
+      e = this.parseSelectorRest('', t.pos, false);
+    } else if (t.type === 'IDENT' || t.type === 'METRIC_IDENT') {
+      e = this.parseSelectorRest(t.text, t.pos, false);
+    } else return this.unexpected(t);
+    const end = this.peek();
+    if (end.type !== 'EOF') this.unexpected(end);
+    return (e as VectorSelector).matchers;
   }
 
   parseTop(): Expr {
@@ -346,7 +361,7 @@ class Parser {
     return { type: 'aggregate', op, expr, param, grouping, without, hasGrouping, pos: { start: name.pos, end: Math.max(close.end, this.toks[this.i - 1]!.end) } };
   }
 
-  private parseSelectorRest(name: string, start: number): Expr {
+  private parseSelectorRest(name: string, start: number, requireNonEmpty = true): Expr {
     const matchers: Matcher[] = [];
     let end = this.toks[this.i - 1]?.end ?? start;
     if (this.peek().type === 'LBRACE') {
@@ -390,7 +405,7 @@ class Parser {
       }
       matchers.unshift(new Matcher('=', METRIC_NAME, name));
     }
-    if (!matchers.some((m) => !m.matchesEmpty())) this.fail('vector selector must contain at least one non-empty matcher', start);
+    if (requireNonEmpty && !matchers.some((m) => !m.matchesEmpty())) this.fail('vector selector must contain at least one non-empty matcher', start);
     return { type: 'vector', name, matchers, offset: 0, at: null, pos: { start, end } };
   }
 }
