@@ -128,6 +128,7 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
       const notifierConfig = await readNotifierConfig(next, configFile);
       await rules.load(next.rule_files, next.evaluation_interval);
       notifier.applyConfig(notifierConfig);
+      ingest.setTokens(next.agents.tokens, next.agents.tokens.length === 0);
       current = { ...next, listen: current.listen, data_dir: current.data_dir };
       logger.info({ file: configFile }, 'configuration reloaded');
     },
