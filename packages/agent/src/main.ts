@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { VERSION, createLogger, listen, parseListenAddress, parseCli, loadAgentConfig } from '@vigil/common';
+import { VERSION, createLogger, listen, parseListenAddress, parseCli, loadAgentConfig, runUntilSignal, checkFiles } from '@vigil/common';
 
 const SPEC = {
   name: 'vigil-agent',
@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(cli.kind === 'version' ? `${cli.text}\n` : cli.text);
     return 0;
   }
-  if (cli.command === 'check-config') return checkConfig(cli.args);
+  if (cli.command === 'check-config') return checkFiles(SPEC.name, 'check-config FILE', cli.args, async (f) => { await loadAgentConfig(f); return []; });
   const v = cli.values;
   const logger = createLogger({ name: 'vigil-agent', level: (v['log-level'] as 'info' | undefined) ?? 'info' });
   const flags = {
@@ -40,40 +40,16 @@ async function main(argv: string[]): Promise<number> {
   const listening = await listen(agent.app.fetch, { host, port });
   logger.info({ url: listening.url, hub: config.hub.url, agent: agent.id, datacenter: agent.datacenter, version: VERSION }, 'vigil agent listening');
 
-  await new Promise<void>((done) => {
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'stopping: last samples into the buffer, closing the link');
+  await runUntilSignal({
+    logger,
+    stopMessage: 'stopping: last samples into the buffer, closing the link',
+    stop: async () => {
       await listening.close();
       await agent.close();
-      logger.info('stopped');
-      done();
-    };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGHUP', () => void agent.reload().catch((err: Error) => logger.error({ err }, 'reload failed, keeping the old configuration')));
+    },
+    reload: () => agent.reload(),
   });
   return 0;
-}
-
-async function checkConfig(files: string[]): Promise<number> {
-  if (files.length === 0) {
-    process.stderr.write('usage: vigil-agent check-config FILE\n');
-    return 1;
-  }
-  let bad = 0;
-  for (const f of files) {
-    try {
-      await loadAgentConfig(f);
-      process.stdout.write(`${f}: SUCCESS\n`);
-    } catch (err) {
-      bad++;
-      process.stdout.write(`${(err as Error).message}\n`);
-    }
-  }
-  return bad ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: Error) => {

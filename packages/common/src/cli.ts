@@ -56,3 +56,59 @@ export function helpText(spec: CliSpec): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/**
+ * Waits for SIGTERM or SIGINT, then runs `stop` once (flush, close) and resolves; SIGHUP runs `reload`
+ * (errors are logged and the old configuration stays). Every Vigil program ends its `main` with this.
+ */
+export function runUntilSignal(opts: {
+  logger: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  stopMessage: string;
+  stop: () => Promise<void>;
+  reload?: () => Promise<void>;
+}): Promise<void> {
+  return new Promise<void>((done) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      opts.logger.info({ signal }, opts.stopMessage);
+      await opts.stop();
+      opts.logger.info({}, 'stopped');
+      done();
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    const reload = opts.reload;
+    if (reload) process.on('SIGHUP', () => void reload().catch((err: Error) => opts.logger.error({ err }, 'reload failed, keeping the old configuration')));
+  });
+}
+
+/**
+ * The `check-config`/`check-rules` commands: validates each file, prints `FILE: SUCCESS` or its errors
+ * (`file:line: reason`), and returns the exit code (0 all valid, 1 otherwise).
+ */
+export async function checkFiles(
+  program: string, usage: string, files: readonly string[], validate: (file: string) => Promise<string[]>,
+  out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+  if (files.length === 0) {
+    err.write(`usage: ${program} ${usage}\n`);
+    return 1;
+  }
+  let bad = 0;
+  for (const f of files) {
+    let errors: string[];
+    try {
+      errors = await validate(f);
+    } catch (e) {
+      errors = [(e as Error).message];
+    }
+    if (errors.length === 0) out.write(`${f}: SUCCESS\n`);
+    else {
+      bad++;
+      for (const e of errors) out.write(`${e}\n`);
+    }
+  }
+  return bad ? 1 : 0;
+}

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import {
-  VERSION, ConfigError, createLogger, listen, parseListenAddress, isLoopback, parseCli,
+  VERSION, ConfigError, createLogger, listen, parseListenAddress, isLoopback, parseCli, runUntilSignal, checkFiles,
   loadHubConfig, defaultHubConfig, type HubConfig,
 } from '@vigil/common';
 // The program's modules load after the command line is understood, so --help and --version answer at once.
@@ -32,8 +32,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(cli.kind === 'version' ? `${cli.text}\n` : cli.text);
     return 0;
   }
-  if (cli.command === 'check-config') return check(cli.args, 'check-config FILE', async (f) => { await loadHubConfig(f); return []; });
-  if (cli.command === 'check-rules') return check(cli.args, 'check-rules FILE...', await loadRuleCheck());
+  if (cli.command === 'check-config') return checkFiles(SPEC.name, 'check-config FILE', cli.args, async (f) => { await loadHubConfig(f); return []; });
+  if (cli.command === 'check-rules') return checkFiles(SPEC.name, 'check-rules FILE...', cli.args, await loadRuleCheck());
 
   const configFile = cli.values.config as string | undefined;
   const config = configFile ? await loadHubConfig(configFile) : defaultHubConfig();
@@ -51,20 +51,14 @@ async function main(argv: string[]): Promise<number> {
   hub.setReady();
   logger.info({ url: listening.url, dataDir: config.data_dir, version: VERSION }, 'vigil hub listening');
 
-  await new Promise<void>((done) => {
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'stopping: closing agent streams, writing the head into chunks');
+  await runUntilSignal({
+    logger,
+    stopMessage: 'stopping: closing agent streams, writing the head into chunks',
+    stop: async () => {
       await listening.close();
       await hub.close();
-      logger.info('stopped');
-      done();
-    };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGHUP', () => void hub.reload().catch((err: Error) => logger.error({ err }, 'reload failed, keeping the old configuration')));
+    },
+    reload: () => hub.reload(),
   });
   return 0;
 }
@@ -73,28 +67,6 @@ function applyFlags(config: HubConfig, values: Record<string, string | boolean |
   if (typeof values.listen === 'string') config.listen = values.listen;
   if (typeof values['data-dir'] === 'string') config.data_dir = values['data-dir'];
   config.data_dir = resolve(config.data_dir);
-}
-
-async function check(files: string[], usage: string, validate: (file: string) => Promise<string[]>): Promise<number> {
-  if (files.length === 0) {
-    process.stderr.write(`usage: vigil-hub ${usage}\n`);
-    return 1;
-  }
-  let bad = 0;
-  for (const f of files) {
-    let errors: string[];
-    try {
-      errors = await validate(f);
-    } catch (err) {
-      errors = [(err as Error).message];
-    }
-    if (errors.length === 0) process.stdout.write(`${f}: SUCCESS\n`);
-    else {
-      bad++;
-      for (const e of errors) process.stdout.write(`${e}\n`);
-    }
-  }
-  return bad ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: Error) => {
