@@ -21,6 +21,19 @@ export interface EngineOptions {
   limits?: StorageLimits;
 }
 
+const NOT_FOUND = 0;
+const FOUND = 1;
+const FOUND_STALE = 2;
+let foundV = 0;
+
+/** Looks `t` up in a sorted buffer (range check first); sets `foundV` when found. */
+function findIn(b: SampleBuf, t: number): number {
+  const i = b.find(t);
+  if (i < 0) return NOT_FOUND;
+  foundV = b.v[i]!;
+  return b.isStale(i) ? FOUND_STALE : FOUND;
+}
+
 export const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
 
 /** A series that breaks a configured limit. */
@@ -32,33 +45,29 @@ export class StorageLimitError extends VigilError {
 
 interface MetadataEntry { type: string; help: string; unit: string }
 
-/** Samples of one appender, in column arrays (no object per sample). */
+/**
+ * Samples of one appender, in column arrays (no object per sample). Batches are pooled by the
+ * engine: fresh typed-array memory is costly (page faults), so a commit reuses the arrays of
+ * an earlier one and steady batches never grow.
+ */
 class Batch {
   ids: Uint32Array;
   t: Float64Array;
   v: Float64Array;
   f: Uint8Array;
   n = 0;
+  rejected = 0;
+  reasons: Record<string, number> | null = null;
 
-  /** `capacity`: the size of the appender's previous batch, so that steady batches never grow. */
-  constructor(capacity = 256) {
+  constructor(capacity: number) {
     this.ids = new Uint32Array(capacity);
     this.t = new Float64Array(capacity);
     this.v = new Float64Array(capacity);
     this.f = new Uint8Array(capacity);
   }
 
-  rejected = 0;
-  reasons: Record<string, number> | null = null;
-
   push(id: number, t: number, v: number, stale: boolean): void {
-    if (this.n === this.ids.length) {
-      const cap = this.n * 2;
-      const ids = new Uint32Array(cap); ids.set(this.ids); this.ids = ids;
-      const ts = new Float64Array(cap); ts.set(this.t); this.t = ts;
-      const vs = new Float64Array(cap); vs.set(this.v); this.v = vs;
-      const fs = new Uint8Array(cap); fs.set(this.f); this.f = fs;
-    }
+    if (this.n === this.ids.length) this.grow();
     const i = this.n++;
     this.ids[i] = id;
     this.t[i] = t;
@@ -66,40 +75,56 @@ class Batch {
     this.f[i] = stale ? 1 : 0;
   }
 
+  private grow(): void {
+    const cap = this.n * 2;
+    const ids = new Uint32Array(cap); ids.set(this.ids); this.ids = ids;
+    const ts = new Float64Array(cap); ts.set(this.t); this.t = ts;
+    const vs = new Float64Array(cap); vs.set(this.v); this.v = vs;
+    const fs = new Uint8Array(cap); fs.set(this.f); this.f = fs;
+  }
+
   reject(reason: string): void {
     this.rejected++;
     (this.reasons ??= {})[reason] = (this.reasons[reason] ?? 0) + 1;
+  }
+
+  clear(): void {
+    this.n = 0;
+    this.rejected = 0;
+    this.reasons = null;
   }
 }
 
 interface Pending { batch: Batch; resolve: (s: AppendStats) => void; reject: (e: unknown) => void }
 
 class EngineAppender implements Appender {
-  private batch = new Batch();
+  private batch: Batch | null = null;
   constructor(private readonly engine: Engine) {}
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number, stale?: boolean): SeriesRef {
+    const batch = (this.batch ??= this.engine.takeBatch());
     let s = ref > 0 ? this.engine.index.get(ref) : undefined;
     if (s === undefined) {
       const found = this.engine.seriesFor(labels);
       if (typeof found === 'string') {
-        this.batch.reject(found);
+        batch.reject(found);
         return 0;
       }
       s = found;
     }
-    this.batch.push(s.id, t, v, stale === true);
+    batch.push(s.id, t, v, stale === true);
     return s.id;
   }
 
   commit(): Promise<AppendStats> {
-    const batch = this.batch;
-    this.batch = new Batch(Math.max(256, batch.n));
+    const batch = this.batch ?? this.engine.takeBatch();
+    this.batch = null;
     return this.engine.enqueue(batch);
   }
 
   rollback(): void {
-    this.batch = new Batch();
+    if (this.batch !== null) this.engine.releaseBatch(this.batch);
+    this.batch = null;
   }
 }
 
@@ -124,6 +149,9 @@ export abstract class Engine implements Storage {
   private running = false;
   private lockTail: Promise<unknown> = Promise.resolve();
   private readonly enc = new WalEncoder();
+  private readonly batchPool: Batch[] = [];
+  /** Capacity of new batches: the largest recent commit, so that pooled batches rarely grow. */
+  private batchCapacity = 256;
 
   constructor(opts: EngineOptions) {
     this.logger = (opts.logger ?? silentLogger).child({ component: 'storage' });
@@ -188,6 +216,17 @@ export abstract class Engine implements Storage {
     return null;
   }
 
+  takeBatch(): Batch {
+    return this.batchPool.pop() ?? new Batch(this.batchCapacity);
+  }
+
+  releaseBatch(b: Batch): void {
+    if (b.n > this.batchCapacity) this.batchCapacity = Math.min(b.n, 1 << 20);
+    b.clear();
+    // A few batches cover the appenders that commit concurrently; larger ones are kept.
+    if (this.batchPool.length < 8 && b.ids.length >= this.batchCapacity >> 1) this.batchPool.push(b);
+  }
+
   enqueue(batch: Batch): Promise<AppendStats> {
     if (this.closed) return Promise.reject(new VigilError('ERR_STORAGE_CLOSED', 'cannot commit samples: storage is closed'));
     return new Promise<AppendStats>((resolve, reject) => {
@@ -224,6 +263,7 @@ export abstract class Engine implements Storage {
       this.counters.rejected += b.rejected;
       await this.applySamples(b.ids, b.t, b.v, b.f, b.n, stats, enc);
       out.push(stats);
+      this.releaseBatch(b);
     }
     if (!enc.empty) await this.durable(enc.finish());
     this.counters.commits++;
@@ -252,43 +292,60 @@ export abstract class Engine implements Storage {
     return out;
   }
 
-  /** Applies samples to the head with duplicate/conflict/retention checks; logs accepted ones to `enc`. */
+  /**
+   * Applies samples to the head with duplicate/conflict/retention checks and logs the accepted
+   * ones to `enc` as one columnar record: accepted samples are compacted to the front of the
+   * arrays in place (they are the caller's batch or replay buffers), so logging is four copies.
+   */
   protected async applySamples(
     ids: Uint32Array, ts: Float64Array, vs: Float64Array, fl: Uint8Array, n: number, stats: AppendStats, enc: WalEncoder | null,
   ): Promise<void> {
     const disk = await this.diskSamples(ids, ts, n);
     const index = this.index;
+    let maxT = this.maxT;
+    let minT = maxT - this.retentionMs;
+    let j = 0;
+    let duplicates = 0;
+    let conflicts = 0;
     for (let i = 0; i < n; i++) {
-      const s = index.get(ids[i]!);
+      const id = ids[i]!;
+      const s = index.get(id);
       if (s === undefined) { this.rejectSample(stats, 'series_removed'); continue; }
       const t = ts[i]!;
       const v = vs[i]!;
-      const stale = fl[i] === 1;
-      if (t < this.maxT - this.retentionMs) { this.rejectSample(stats, 'too_old'); continue; }
+      const flag = fl[i]!;
+      if (t < minT) { this.rejectSample(stats, 'too_old'); continue; }
       if (!s.committed) {
         index.commit(s);
         enc?.series(s.id, s.labels);
         stats.newSeries++;
       }
       if (t > s.lastT) {
-        s.head.add(t, v, stale);
+        s.head.add(t, v, flag === 1);
         s.lastT = t;
         if (t < s.minT) s.minT = t;
       } else {
-        const dup = this.findStored(s, t, disk);
-        if (dup !== null) {
-          if (dup.stale === stale && (stale || Object.is(dup.v, v))) { stats.duplicates++; this.counters.duplicates++; }
-          else { stats.conflicts++; this.counters.conflicts++; }
+        const k = this.findStored(s, t, disk);
+        if (k !== NOT_FOUND) {
+          if ((k === FOUND_STALE) === (flag === 1) && (flag === 1 || Object.is(this.foundV, v))) duplicates++;
+          else conflicts++;
           continue;
         }
-        (s.ooo ??= new SampleBuf(8)).add(t, v, stale);
+        (s.ooo ??= new SampleBuf(8)).add(t, v, flag === 1);
         if (t < s.minT) s.minT = t;
       }
-      if (t > this.maxT) this.maxT = t;
-      stats.appended++;
-      this.counters.samplesAppended++;
-      enc?.sample(s.id, t, v, stale);
+      if (t > maxT) { maxT = t; minT = t - this.retentionMs; }
+      if (j !== i) { ids[j] = id; ts[j] = t; vs[j] = v; fl[j] = flag; }
+      j++;
     }
+    this.maxT = maxT;
+    stats.appended += j;
+    stats.duplicates += duplicates;
+    stats.conflicts += conflicts;
+    this.counters.samplesAppended += j;
+    this.counters.duplicates += duplicates;
+    this.counters.conflicts += conflicts;
+    enc?.columns(ids, ts, vs, fl, j);
   }
 
   private rejectSample(stats: AppendStats, reason: string): void {
@@ -297,23 +354,39 @@ export abstract class Engine implements Storage {
     (stats.rejectReasons ??= {})[reason] = (stats.rejectReasons[reason] ?? 0) + 1;
   }
 
-  private findStored(s: MemSeries, t: number, disk: Map<MemSeries, ChunkSamples[]> | null): { v: number; stale: boolean } | null {
-    const m = s.findInMemory(t);
-    if (m !== null) return { v: m.buf.v[m.i]!, stale: m.buf.isStale(m.i) };
-    const chunks = disk?.get(s);
-    if (chunks === undefined) return null;
+  /** Value of the sample `findStored` found (when it did not return NOT_FOUND). */
+  private foundV = 0;
+
+  /**
+   * Whether the series holds a sample at `t` (head, out-of-order buffer, frozen parts, or the
+   * decoded chunks in `disk`): NOT_FOUND, FOUND or FOUND_STALE, with its value in `foundV`.
+   * Each source is skipped by its time range first, so a backfilled sample that is older than
+   * the head and newer than the out-of-order buffer costs a few comparisons.
+   */
+  private findStored(s: MemSeries, t: number, disk: Map<MemSeries, ChunkSamples[]> | null): number {
+    const bufs = s.frozen;
+    let r = findIn(s.head, t);
+    if (r === NOT_FOUND && s.ooo !== null) r = findIn(s.ooo, t);
+    if (r === NOT_FOUND && bufs !== null) for (let k = 0; k < bufs.length && r === NOT_FOUND; k++) r = findIn(bufs[k]!, t);
+    if (r !== NOT_FOUND) { this.foundV = foundV; return r; }
+    if (disk === null) return NOT_FOUND;
+    const chunks = disk.get(s);
+    if (chunks === undefined) return NOT_FOUND;
     for (const c of chunks) {
       let lo = 0;
       let hi = c.n - 1;
       while (lo <= hi) {
         const mid = (lo + hi) >>> 1;
         const x = c.t[mid]!;
-        if (x === t) return { v: c.v[mid]!, stale: c.stale !== null && c.stale[mid] === 1 };
+        if (x === t) {
+          this.foundV = c.v[mid]!;
+          return c.stale !== null && c.stale[mid] === 1 ? FOUND_STALE : FOUND;
+        }
         if (x < t) lo = mid + 1;
         else hi = mid - 1;
       }
     }
-    return null;
+    return NOT_FOUND;
   }
 
   async querier(mint: number, maxt: number): Promise<Querier> {
