@@ -1,13 +1,14 @@
 // Prometheus' query API: /api/v1/query, query_range, series, labels, label values, metadata, status/tsdb,
 // format_query, query_exemplars. Same parameters, envelope and value formatting as Prometheus 2.42.
 import { Hono, type Context } from 'hono';
-import { compress } from 'hono/compress';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { LABEL_NAME_RE, labelsKey, silentLogger, type Labels, type Logger, type Matcher } from '@vigil/common';
 import type { Queryable, Storage } from '../storage/types.js';
 import type { Expr } from '../promql/ast.js';
 import { Engine } from '../promql/engine.js';
 import { BadParameterError, PromQLParseError } from '../promql/errors.js';
-import { formatGoFloat } from '../promql/format.js';
+import { JsonWriter, writeResult } from '../promql/json.js';
 import { parseExpr, parseSelector } from '../promql/parser.js';
 import { prettyExpr } from '../promql/printer.js';
 import type { QueryResult } from '../promql/value.js';
@@ -30,11 +31,6 @@ export const MAX_POINTS_PER_SERIES = 11_000;
 
 type Handler = (p: Params, c: Context) => Promise<{ data: unknown; warnings?: string[] } | ApiError>;
 
-/** Writes sample values and timestamps exactly as Prometheus' JSON does. */
-function ts(ms: number): string {
-  return String(ms / 1000);
-}
-
 function labelsJson(l: Labels): string {
   const keys = Object.keys(l).sort();
   let out = '{';
@@ -47,31 +43,51 @@ function labelsJson(l: Labels): string {
 
 /** Serialises a query result to the `data` member's JSON text. */
 export function resultJson(r: QueryResult): string {
-  switch (r.resultType) {
-    case 'scalar': return `{"resultType":"scalar","result":[${ts(r.result.t)},"${formatGoFloat(r.result.v)}"]}`;
-    case 'string': return `{"resultType":"string","result":[${ts(r.result.t)},${JSON.stringify(r.result.v)}]}`;
-    case 'vector': {
-      const parts = r.result.map((s) => `{"metric":${labelsJson(s.metric)},"value":[${ts(s.t)},"${formatGoFloat(s.v)}"]}`);
-      return `{"resultType":"vector","result":[${parts.join(',')}]}`;
-    }
-    case 'matrix': {
-      // Series of a range query share the grid's timestamps: format each one once, as the point's prefix.
-      const g = r.grid;
-      const prefixes: string[] = [];
-      if (g) for (let k = 0; k < g.n; k++) prefixes.push(`[${ts(g.start + k * g.step)},"`);
-      const parts: string[] = [];
-      for (const s of r.result) {
-        const pts = new Array<string>(s.t.length);
-        for (let i = 0; i < s.t.length; i++) {
-          const t = s.t[i]!;
-          const pre = g ? prefixes[Math.round((t - g.start) / g.step)] : undefined;
-          pts[i] = (pre ?? `[${ts(t)},"`) + formatGoFloat(s.v[i]!) + '"]';
-        }
-        parts.push(`{"metric":${labelsJson(s.metric)},"values":[${pts.join(',')}]}`);
-      }
-      return `{"resultType":"matrix","result":[${parts.join(',')}]}`;
-    }
+  const w = new JsonWriter();
+  writeResult(w, r);
+  return new TextDecoder().decode(w.result());
+}
+
+const SUCCESS_PREFIX = '{"status":"success","data":';
+
+/** A query result already written as the envelope's opening bytes and the `data` member. */
+class ResultBytes {
+  readonly w: JsonWriter;
+  constructor(r: QueryResult) {
+    this.w = new JsonWriter();
+    this.w.ascii(SUCCESS_PREFIX);
+    writeResult(this.w, r);
   }
+}
+
+const encoder = new TextEncoder();
+const gzip = promisify(zlib.gzip);
+const deflate = promisify(zlib.deflate);
+/** Bodies below this size are sent as they are even when the client accepts compression. */
+const COMPRESS_MIN_BYTES = 1024;
+
+/** The encoding to answer with: gzip or deflate when the client accepts it (q > 0), as Prometheus' handler. */
+function acceptedEncoding(header: string | undefined): 'gzip' | 'deflate' | null {
+  if (!header) return null;
+  let deflateOk = false;
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((x) => x.trim()).find((x) => x.startsWith('q='));
+    if (q !== undefined && !(Number(q.slice(2)) > 0)) continue;
+    if (name === 'gzip') return 'gzip';
+    if (name === 'deflate') deflateOk = true;
+  }
+  return deflateOk ? 'deflate' : null;
+}
+
+/** Sends a JSON body, compressed (off the main thread) when the client asks and the body is large enough. */
+async function send(c: Context, body: Uint8Array<ArrayBuffer>): Promise<Response> {
+  const enc = body.length >= COMPRESS_MIN_BYTES ? acceptedEncoding(c.req.header('Accept-Encoding')) : null;
+  c.header('Vary', 'Accept-Encoding');
+  if (!enc) return c.body(body, 200);
+  const z = await (enc === 'gzip' ? gzip(body) : deflate(body));
+  c.header('Content-Encoding', enc);
+  return c.body(new Uint8Array(z.buffer as ArrayBuffer, z.byteOffset, z.length), 200);
 }
 
 class RawJson {
@@ -96,8 +112,6 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
   const logger = (deps.logger ?? silentLogger).child({ component: 'api' });
   const now = deps.now ?? Date.now;
   const app = new Hono();
-  // gzip per route (not app.use), so that mounting this router does not compress others' routes
-  const gzip = compress();
 
   const extraWarnings = (query: string, mint: number, maxt: number): string[] => {
     if (!deps.warnings) return [];
@@ -123,12 +137,19 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
       if ('errorType' in res) {
         return c.body(JSON.stringify({ status: 'error', errorType: res.errorType, error: res.error }), res.status as 400);
       }
-      const data = res.data instanceof RawJson ? res.data.text : JSON.stringify(res.data);
       const warn = res.warnings && res.warnings.length ? `,"warnings":${JSON.stringify(res.warnings)}` : '';
-      return c.body(`{"status":"success","data":${data}${warn}}`, 200);
+      if (!(res.data instanceof ResultBytes)) {
+        const data = res.data instanceof RawJson ? res.data.text : JSON.stringify(res.data);
+        return send(c, encoder.encode(`{"status":"success","data":${data}${warn}}`));
+      }
+      // the result was written after the envelope's opening bytes; close it in the same buffer
+      const w = res.data.w;
+      if (warn) w.utf8(warn);
+      w.byte(0x7d);
+      return send(c, w.result());
     };
-    app.get(path, gzip, run);
-    app.post(path, gzip, run);
+    app.get(path, run);
+    app.post(path, run);
   };
 
   const queryError = (err: unknown): never => {
@@ -143,7 +164,7 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
     const query = p.get('query');
     const opts = { signal: c.req.raw.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
     const result = await engine.instantQuery(queryable, query, time, opts).catch(queryError);
-    return { data: new RawJson(resultJson(result)), warnings: [...result.warnings, ...extraWarnings(query, time, time)] };
+    return { data: new ResultBytes(result), warnings: [...result.warnings, ...extraWarnings(query, time, time)] };
   });
 
   route('/api/v1/query_range', async (p, c) => {
@@ -160,7 +181,7 @@ export function queryRoutes(deps: QueryRoutesDeps): Hono {
     const query = p.get('query');
     const opts = { signal: c.req.raw.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
     const result = await engine.rangeQuery(queryable, query, start, end, step, opts);
-    return { data: new RawJson(resultJson(result)), warnings: [...result.warnings, ...extraWarnings(query, start, end)] };
+    return { data: new ResultBytes(result), warnings: [...result.warnings, ...extraWarnings(query, start, end)] };
   });
 
   /** `match[]` selectors; each must have a matcher that does not match the empty string. */
