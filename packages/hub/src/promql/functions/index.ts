@@ -49,7 +49,7 @@ for (const [name, f] of Object.entries(DATE_PARTS)) {
 }
 for (const [name, r] of Object.entries(RANGE_FUNCTIONS)) {
   const argTypes = r.args.map((a) => (a === 'matrix' ? M : S));
-  entries.push({ name, argTypes, variadic: 0, returnType: V, call: overRange(r.args.indexOf('matrix'), r.args.length, r.fn, r.keepName) });
+  entries.push({ name, argTypes, variadic: 0, returnType: V, call: overRange(r.args.indexOf('matrix'), r.args.length, r.fn, r.keepName, r.kernel) });
 }
 
 /** Every PromQL function by name. */

@@ -3,15 +3,17 @@
 import { withoutName } from '@vigil/common';
 import { QueryExecutionError } from '../errors.js';
 import { newStepSeries, type EvalValue, type StepSeries } from '../value.js';
+import { boundsKernel, extremeKernel, rateKernel, scratchWindows, stepWindows, sumKernel, type SeriesKernel } from './kernels.js';
 import type { CallContext, Window } from './types.js';
 
 export type WindowFn = (w: Window, scalars: number[]) => number | undefined;
 
 /**
- * Builds a function implementation that applies `fn` to each series' window at each step.
+ * Builds a function implementation that applies `fn` to each series' window at each step (or runs `kernel`
+ * over each whole series when the function has one and no scalar arguments).
  * `matrixArg` is the index of the range-vector argument; the other arguments are scalars.
  */
-export function overRange(matrixArg: number, nargs: number, fn: WindowFn, keepName = false): (ctx: CallContext) => Promise<EvalValue> {
+export function overRange(matrixArg: number, nargs: number, fn: WindowFn, keepName = false, kernel?: SeriesKernel): (ctx: CallContext) => Promise<EvalValue> {
   return async (ctx) => {
     const scalarIdx: number[] = [];
     for (let i = 0; i < Math.max(nargs, ctx.node.args.length); i++) if (i !== matrixArg && i < ctx.node.args.length) scalarIdx.push(i);
@@ -19,8 +21,19 @@ export function overRange(matrixArg: number, nargs: number, fn: WindowFn, keepNa
     const input = await ctx.range(matrixArg);
     const n = ctx.grid.n;
     const out: StepSeries[] = [];
-    const sv = new Array<number>(scalars.length).fill(0);
     const steps = input.invariant ? 1 : n;
+    if (kernel && scalars.length === 0) {
+      const sw = scratchWindows(steps, input.refTimes, input.rangeMs);
+      for (const s of input.series) {
+        const res = newStepSeries(keepName ? s.labels : withoutName(s.labels), n);
+        stepWindows(s.t, sw);
+        if (!kernel(s.t, s.v, sw, res.v, res.present)) continue;
+        if (input.invariant) res.v.fill(res.v[0]!), res.present.fill(1);
+        out.push(res);
+      }
+      return { kind: 'vector', series: out };
+    }
+    const sv = new Array<number>(scalars.length).fill(0);
     for (const s of input.series) {
       const res = newStepSeries(keepName ? s.labels : withoutName(s.labels), n);
       const w: Window = { t: s.t, v: s.v, lo: 0, hi: 0, rangeStart: 0, rangeEnd: 0, rangeMs: input.rangeMs, evalTs: 0, aux: null };
@@ -180,10 +193,10 @@ function variance(w: Window): number {
   return (aux + cAux) / count;
 }
 
-export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn: WindowFn; keepName?: boolean }> = {
-  rate: { args: ['matrix'], fn: extrapolatedRate(true, true) },
-  increase: { args: ['matrix'], fn: extrapolatedRate(true, false) },
-  delta: { args: ['matrix'], fn: extrapolatedRate(false, false) },
+export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn: WindowFn; keepName?: boolean; kernel?: SeriesKernel }> = {
+  rate: { args: ['matrix'], fn: extrapolatedRate(true, true), kernel: rateKernel(true, true) },
+  increase: { args: ['matrix'], fn: extrapolatedRate(true, false), kernel: rateKernel(true, false) },
+  delta: { args: ['matrix'], fn: extrapolatedRate(false, false), kernel: rateKernel(false, false) },
   irate: { args: ['matrix'], fn: instantValue(true) },
   idelta: { args: ['matrix'], fn: instantValue(false) },
   deriv: {
@@ -254,6 +267,7 @@ export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn
       }
       return !Number.isFinite(mean) && !Number.isNaN(mean) ? mean : mean + c;
     },
+    kernel: sumKernel(true),
   },
   sum_over_time: {
     args: ['matrix'],
@@ -262,8 +276,9 @@ export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn
       for (let i = w.lo; i < w.hi; i++) [sum, c] = kahanInc(w.v[i]!, sum, c);
       return !Number.isFinite(sum) && !Number.isNaN(sum) ? sum : sum + c;
     },
+    kernel: sumKernel(false),
   },
-  count_over_time: { args: ['matrix'], fn: (w) => w.hi - w.lo },
+  count_over_time: { args: ['matrix'], fn: (w) => w.hi - w.lo, kernel: boundsKernel((_v, lo, hi) => hi - lo) },
   min_over_time: {
     args: ['matrix'],
     fn: (w) => {
@@ -271,6 +286,7 @@ export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn
       for (let i = w.lo; i < w.hi; i++) { const x = w.v[i]!; if (x < m || Number.isNaN(m)) m = x; }
       return m;
     },
+    kernel: extremeKernel(false),
   },
   max_over_time: {
     args: ['matrix'],
@@ -279,9 +295,10 @@ export const RANGE_FUNCTIONS: Record<string, { args: ('scalar' | 'matrix')[]; fn
       for (let i = w.lo; i < w.hi; i++) { const x = w.v[i]!; if (x > m || Number.isNaN(m)) m = x; }
       return m;
     },
+    kernel: extremeKernel(true),
   },
-  last_over_time: { args: ['matrix'], fn: (w) => w.v[w.hi - 1]!, keepName: true },
-  present_over_time: { args: ['matrix'], fn: () => 1 },
+  last_over_time: { args: ['matrix'], fn: (w) => w.v[w.hi - 1]!, keepName: true, kernel: boundsKernel((v, _lo, hi) => v[hi - 1]!) },
+  present_over_time: { args: ['matrix'], fn: () => 1, kernel: boundsKernel(() => 1) },
   stddev_over_time: { args: ['matrix'], fn: (w) => Math.sqrt(variance(w)) },
   stdvar_over_time: { args: ['matrix'], fn: (w) => variance(w) },
   quantile_over_time: {
