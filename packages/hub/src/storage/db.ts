@@ -126,15 +126,9 @@ export class LevelStorage extends Engine {
     }).finally(() => { this.flushPending = false; });
   }
 
-  async readChunkBytes(s: MemSeries, metas: readonly ChunkMeta[]): Promise<Uint8Array[]> {
+  protected async readChunkValues(metas: readonly ChunkMeta[]): Promise<(Uint8Array | undefined)[]> {
     if (metas.length === 0) return [];
-    const values = await this.db.getMany(metas.map((m) => m.key));
-    if (values.every((v) => v !== undefined)) return values;
-    // A flush rewrote these chunks meanwhile: read the current catalog for the same range.
-    const lo = metas[0]!.minT;
-    const hi = metas[metas.length - 1]!.maxT;
-    const now = s.chunks.filter((c) => c.maxT >= lo && c.minT <= hi);
-    return (await this.db.getMany(now.map((m) => m.key))).filter((v): v is Buffer => v !== undefined);
+    return this.db.getMany(metas.map((m) => m.key));
   }
 
   /** Writes the head into chunks, compacts each day into few chunks and applies retention. */
@@ -185,11 +179,13 @@ export class LevelStorage extends Engine {
         for (const name in s.labels) ops.push({ type: 'put', key: postingKey(name, s.labels[name]!, s.id), value: Buffer.alloc(0) });
         s.unpersisted = false;
       }
-      const next = await this.rewriteSeries(s, cutoff, compactBefore, ops);
+      const dropped: ChunkMeta[] = [];
+      const next = await this.rewriteSeries(s, cutoff, compactBefore, ops, dropped);
       for (let i = written; i < ops.length; i++) opBytes += ops[i]!.value?.length ?? 0;
       written = ops.length;
       done.push(() => {
         if (next !== null) s.chunks = next;
+        for (const c of dropped) this.chunkCache.drop(c);
         s.frozen = null;
         s.recomputeRange();
       });
@@ -217,7 +213,9 @@ export class LevelStorage extends Engine {
    * unchanged). New samples of a UTC day are merged with that day's chunks when they overlap,
    * and a day that ended before `compactBefore` with several small chunks is rewritten as few large ones.
    */
-  private async rewriteSeries(s: MemSeries, cutoff: number, compactBefore: number, ops: BatchOp[]): Promise<ChunkMeta[] | null> {
+  private async rewriteSeries(
+    s: MemSeries, cutoff: number, compactBefore: number, ops: BatchOp[], dropped: ChunkMeta[],
+  ): Promise<ChunkMeta[] | null> {
     const fresh = mergeBufs(s.frozen ?? [], cutoff);
     const days = new Set<number>();
     for (let i = 0; i < fresh.n; i++) days.add(Math.floor(fresh.t[i]! / DAY_MS));
@@ -253,7 +251,7 @@ export class LevelStorage extends Engine {
         t = m.t.subarray(0, m.n);
         v = m.v.subarray(0, m.n);
         f = m.stale === null ? null : m.stale.subarray(0, m.n);
-        for (const c of old) ops.push({ type: 'del', key: c.key });
+        for (const c of old) { ops.push({ type: 'del', key: c.key }); dropped.push(c); }
         next = next.filter((c) => !old.includes(c));
       }
       for (let i = 0; i < t.length; i += MAX_CHUNK_SAMPLES) {
@@ -296,6 +294,7 @@ export class LevelStorage extends Engine {
     done.push(() => {
       for (const [s, set] of drop) {
         s.chunks = s.chunks.filter((c) => !set.has(c));
+        for (const c of set) this.chunkCache.drop(c);
         s.recomputeRange();
       }
     });

@@ -5,6 +5,7 @@ import { SampleBuf } from './samplebuf.js';
 import { WalEncoder } from './wal.js';
 import { decodeChunk, newChunkSamples, type ChunkSamples } from './chunk.js';
 import { selectSeries } from './query.js';
+import { ChunkCache } from './cache.js';
 import { tsdbStatus } from './status.js';
 
 export interface StorageLimits {
@@ -17,6 +18,8 @@ export interface EngineOptions {
   /** Samples older than the newest sample minus this are rejected and deleted (default 15 days). */
   retentionMs?: number;
   retentionBytes?: number;
+  /** Bound of the decoded-chunk cache in bytes (default 256 MiB; 0 disables it). */
+  chunkCacheBytes?: number;
   logger?: Logger;
   limits?: StorageLimits;
 }
@@ -35,6 +38,7 @@ function findIn(b: SampleBuf, t: number): number {
 }
 
 export const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
+export const DEFAULT_CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** A series that breaks a configured limit. */
 export class StorageLimitError extends VigilError {
@@ -138,6 +142,7 @@ export abstract class Engine implements Storage {
   protected readonly retentionMs: number;
   protected readonly retentionBytes: number;
   protected readonly limits: Required<StorageLimits>;
+  protected readonly chunkCache: ChunkCache;
   protected nextId = 1;
   /** Newest sample in the store: retention is measured back from it. */
   protected maxT = -Infinity;
@@ -157,6 +162,7 @@ export abstract class Engine implements Storage {
     this.logger = (opts.logger ?? silentLogger).child({ component: 'storage' });
     this.retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_MS;
     this.retentionBytes = opts.retentionBytes ?? 0;
+    this.chunkCache = new ChunkCache(opts.chunkCacheBytes ?? DEFAULT_CHUNK_CACHE_BYTES);
     this.limits = {
       maxLabelsPerSeries: opts.limits?.maxLabelsPerSeries ?? 64,
       maxLabelNameLength: opts.limits?.maxLabelNameLength ?? 1024,
@@ -166,12 +172,41 @@ export abstract class Engine implements Storage {
 
   /** Makes the samples of a commit group durable (WAL write + fsync); no-op in memory. */
   protected abstract durable(data: Uint8Array): Promise<void>;
-  /** The encoded chunks of a series (in order); the in-memory store has none. */
-  abstract readChunkBytes(s: MemSeries, metas: readonly ChunkMeta[]): Promise<Uint8Array[]>;
+  /** The encoded chunks (one batched read), undefined for a chunk no longer stored; the in-memory store has none. */
+  protected abstract readChunkValues(metas: readonly ChunkMeta[]): Promise<(Uint8Array | undefined)[]>;
 
-  /** Decoded chunks of a series, each in its own arrays. */
+  /**
+   * Decoded chunks (shared arrays: read only) from the cache, the others read with one batched
+   * read, decoded and cached; null for a chunk that a concurrent flush rewrote or deleted.
+   */
+  async decodedChunks(metas: readonly ChunkMeta[]): Promise<(ChunkSamples | null)[]> {
+    const out: (ChunkSamples | null)[] = new Array(metas.length);
+    let miss: ChunkMeta[] | null = null;
+    let missAt: number[] | null = null;
+    for (let i = 0; i < metas.length; i++) {
+      const m = metas[i]!;
+      const c = this.chunkCache.get(m);
+      if (c !== undefined) out[i] = c;
+      else { (miss ??= []).push(m); (missAt ??= []).push(i); }
+    }
+    if (miss === null || missAt === null) return out;
+    const values = await this.readChunkValues(miss);
+    for (let k = 0; k < miss.length; k++) {
+      const b = values[k];
+      const m = miss[k]!;
+      if (b === undefined) { out[missAt[k]!] = null; continue; }
+      const c = decodeChunk(b, newChunkSamples(m.count));
+      this.chunkCache.put(m, c);
+      out[missAt[k]!] = c;
+    }
+    return out;
+  }
+
+  /** Decoded chunks of a series that are in its catalog and not being rewritten (shared arrays: read only). */
   async readChunks(s: MemSeries, metas: readonly ChunkMeta[]): Promise<ChunkSamples[]> {
-    return (await this.readChunkBytes(s, metas)).map((b) => decodeChunk(b, newChunkSamples(0)));
+    const out = await this.decodedChunks(metas);
+    if (out.includes(null)) throw new VigilError('ERR_STORAGE_CHUNK', `cannot read chunks of series ${s.id}: a chunk of the catalog is missing`);
+    return out as ChunkSamples[];
   }
   abstract flush(): Promise<void>;
   abstract close(): Promise<void>;
@@ -286,8 +321,15 @@ export abstract class Engine implements Storage {
     if (need === null) return null;
     const out = new Map<MemSeries, ChunkSamples[]>();
     for (const [s, [lo, hi]] of need) {
-      const metas = s.chunks.filter((c) => c.maxT >= lo && c.minT <= hi);
-      out.set(s, await this.readChunks(s, metas));
+      // Retried when a background flush swaps the catalog during the read.
+      for (let tries = 0; ; tries++) {
+        const metas = s.chunks.filter((c) => c.maxT >= lo && c.minT <= hi);
+        const chunks = await this.decodedChunks(metas);
+        if (!chunks.includes(null) || tries >= 5) {
+          out.set(s, chunks.filter((c): c is ChunkSamples => c !== null));
+          break;
+        }
+      }
     }
     return out;
   }

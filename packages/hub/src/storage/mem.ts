@@ -1,5 +1,5 @@
 import { Engine, type EngineOptions } from './engine.js';
-import type { ChunkMeta, MemSeries } from './series.js';
+import type { ChunkMeta } from './series.js';
 
 /**
  * The in-memory store: the same semantics as the LevelDB store (it shares the engine) with
@@ -14,8 +14,8 @@ export class MemStorage extends Engine {
     // Nothing to make durable.
   }
 
-  async readChunkBytes(_s: MemSeries, _metas: readonly ChunkMeta[]): Promise<Uint8Array[]> {
-    return [];
+  protected async readChunkValues(metas: readonly ChunkMeta[]): Promise<(Uint8Array | undefined)[]> {
+    return metas.map(() => undefined);
   }
 
   /** Applies retention: drops samples older than the newest minus retention, and empty series. */
