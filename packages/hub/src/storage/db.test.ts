@@ -93,3 +93,39 @@ t.test('background flushes write chunks and merge each finished day', async (t) 
   t.equal(got[0]?.t.length, n);
   t.ok(got[0]!.v.every((v, i) => v === i), 'every sample in order');
 });
+
+t.test('cached chunks are not served after a flush rewrote them', async (t) => {
+  const dir = tempDir();
+  const storage = await openStorage({ dir });
+  t.teardown(() => storage.close());
+  const { Matcher } = await import('@vigil/common');
+  const sel = [new Matcher('=', '__name__', 'c')];
+  const base = Date.UTC(2024, 0, 1);
+  let app = storage.appender();
+  let ref = 0;
+  for (let i = 0; i < 100; i++) ref = app.append(ref, { __name__: 'c' }, base + i * 60_000, i);
+  await app.commit();
+  await storage.flush();
+  const read = async (): Promise<{ t: number[]; v: number[] }> => {
+    const [s] = await (await storage.querier(base, base + 86_400_000)).select(sel);
+    return { t: [...s!.t], v: [...s!.v] };
+  };
+  const first = await read();
+  t.equal(first.t.length, 100);
+  t.same(await read(), first, 'a second read (from the cache) is the same');
+  // Backfill between the persisted samples, a duplicate and a conflict, then rewrite the day chunk.
+  app = storage.appender();
+  app.append(ref, { __name__: 'c' }, base + 30_000, -1);
+  app.append(ref, { __name__: 'c' }, base + 60_000, 1);
+  app.append(ref, { __name__: 'c' }, base + 120_000, 99);
+  const stats = await app.commit();
+  t.match(stats, { appended: 1, duplicates: 1, conflicts: 1 });
+  t.equal((await read()).t.length, 101, 'the out-of-order sample is merged from the head');
+  await storage.flush();
+  const after = await read();
+  t.equal(after.t.length, 101, 'and read from the rewritten chunk');
+  t.equal(after.t[1], base + 30_000);
+  t.equal(after.v[1], -1);
+  t.equal(after.v[2], 1, 'the first value stays');
+  t.equal(after.v[3], 2);
+});

@@ -31,6 +31,7 @@ export interface Appender {
 /**
  * The samples of one series in a time range, in time order, one sample per timestamp.
  * `stale[i] === 1` marks a Prometheus staleness marker (its value is meaningless).
+ * The arrays are read only: they may be views of the store's decoded-chunk cache.
  */
 export interface SeriesData {
   labels: Labels;
