@@ -102,22 +102,27 @@ export class JsonWriter {
     this.len = p;
   }
 
-  /** Appends the non-negative integer m (< 2^53), with a decimal point `point` digits from its right. */
+  /** Appends the non-negative integer m (< 10^15), with a decimal point `point` digits from its right. */
   private decimal(m: number, point: number): void {
-    let n = 1;
-    for (let x = m; x >= 10; x = Math.floor(x / 10)) n++;
-    const lead = point >= n ? point - n + 1 : 0; // "0.00" before the digits of a value below 1
-    this.reserve(n + lead + 1);
+    const d = String(m);
+    const n = d.length;
+    this.reserve(n + point + 2);
     const b = this.buf;
-    const start = this.len;
-    let p = start + n + lead + (point > 0 ? 1 : 0);
-    this.len = p;
-    let x = m;
-    for (let i = 0; p > start; i++) {
-      if (point > 0 && i === point) { b[--p] = DOT; continue; }
-      b[--p] = ZERO + (x % 10);
-      x = Math.floor(x / 10);
+    let p = this.len;
+    if (point <= 0) {
+      for (let i = 0; i < n; i++) b[p++] = d.charCodeAt(i);
+    } else if (point >= n) {
+      b[p++] = ZERO;
+      b[p++] = DOT;
+      for (let i = n; i < point; i++) b[p++] = ZERO;
+      for (let i = 0; i < n; i++) b[p++] = d.charCodeAt(i);
+    } else {
+      const ip = n - point;
+      for (let i = 0; i < ip; i++) b[p++] = d.charCodeAt(i);
+      b[p++] = DOT;
+      for (let i = ip; i < n; i++) b[p++] = d.charCodeAt(i);
     }
+    this.len = p;
   }
 
   /**
@@ -140,7 +145,10 @@ export class JsonWriter {
         let m = Math.round(a * pow);
         if (m < DIGITS15 && m / pow === a) {
           let point = p;
-          while (m % 10 === 0) { m /= 10; point--; }
+          if (m % 1e8 === 0) { m /= 1e8; point -= 8; }
+          if (m % 1e4 === 0) { m /= 1e4; point -= 4; }
+          if (m % 100 === 0) { m /= 100; point -= 2; }
+          if (m % 10 === 0) { m /= 10; point--; }
           if (v < 0) this.byte(MINUS);
           this.decimal(m, point);
           return;

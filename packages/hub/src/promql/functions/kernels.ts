@@ -150,22 +150,36 @@ export function sumKernel(isAvg: boolean): SeriesKernel {
   };
 }
 
-/** `min_over_time` / `max_over_time` (NaN only when every sample is NaN). */
+let scratchDeque = new Int32Array(0);
+
+/**
+ * `min_over_time` / `max_over_time`: the extreme of the non-NaN samples (NaN only when every sample is NaN),
+ * the earliest of equal ones, as the per-window loop. Windows only move forward, so a monotonic deque of
+ * candidate indexes gives every step's answer in one pass over the samples.
+ */
 export function extremeKernel(isMax: boolean): SeriesKernel {
   return (_t, v, w, out, present) => {
     const { lo: los, hi: his, steps } = w;
+    if (scratchDeque.length < v.length) scratchDeque = new Int32Array(Math.max(v.length, scratchDeque.length * 2));
+    const dq = scratchDeque;
+    let head = 0;
+    let tail = 0; // dq[head..tail): indexes with values strictly decreasing (max) / increasing (min)
+    let next = 0; // first sample not yet offered to the deque
     let any = false;
     for (let i = 0; i < steps; i++) {
       const lo = los[i]!;
       const hi = his[i]!;
-      if (lo === hi) continue;
-      let m = v[lo]!;
-      if (isMax) {
-        for (let k = lo + 1; k < hi; k++) { const x = v[k]!; if (x > m || m !== m) m = x; }
-      } else {
-        for (let k = lo + 1; k < hi; k++) { const x = v[k]!; if (x < m || m !== m) m = x; }
+      if (next < lo) next = lo;
+      for (; next < hi; next++) {
+        const x = v[next]!;
+        if (x !== x) continue;
+        if (isMax) while (tail > head && v[dq[tail - 1]!]! < x) tail--;
+        else while (tail > head && v[dq[tail - 1]!]! > x) tail--;
+        dq[tail++] = next;
       }
-      out[i] = m;
+      while (head < tail && dq[head]! < lo) head++;
+      if (lo === hi) continue;
+      out[i] = head < tail ? v[dq[head]!]! : NaN;
       present[i] = 1;
       any = true;
     }
