@@ -63,3 +63,25 @@ t.test('jittered scrape timestamps round-trip through the grid coding', async (t
   const drifting = ts.map((x, i) => x + i * i);
   t.same(roundtrip(drifting, vs, null).t, drifting, 'drifting timestamps use run-length coding');
 });
+
+t.test('every byte-plane width and both delta modes round-trip', async (t) => {
+  let seed = 11;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let width = 1; width <= 7; width++) {
+    const span = 2 ** (8 * width - 2);
+    const ts: number[] = [];
+    const walk: number[] = [];
+    const accel: number[] = [];
+    let x = 0;
+    let d = 0;
+    for (let i = 0; i < 300; i++) {
+      ts.push(i * 1000);
+      walk.push(Math.round((rnd() - 0.5) * span));
+      d += Math.round((rnd() - 0.5) * 8);
+      x += d * 1000 + 3;
+      accel.push(x);
+    }
+    t.same(roundtrip(ts, walk, null).v, walk, `random values within ±2^${8 * width - 3}`);
+    t.same(roundtrip(ts, accel, null).v, accel, `steady slope (delta-of-delta), width ${width}`);
+  }
+});

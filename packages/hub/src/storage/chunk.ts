@@ -105,15 +105,26 @@ function writePlanes(w: ByteWriter, z: Float64Array, n: number, k: number): void
 }
 
 /** Reads what writePlanes wrote into z[1..n). */
-function readPlanes(r: ByteReader, z: Float64Array, n: number): void {
+function readPlanes(r: ByteReader, z: Float64Array, n: number): number {
   const k = r.u8();
   const m = n - 1;
-  const planes = r.bytes(k * m);
-  for (let i = 1; i < n; i++) {
-    let x = planes[i - 1]!;
-    for (let q = 1; q < k; q++) x += planes[q * m + i - 1]! * 2 ** (8 * q);
-    z[i] = x;
+  const p = r.bytes(k * m);
+  // Up to three planes fit a small integer: shifts instead of float arithmetic.
+  if (k === 1) {
+    for (let i = 1; i < n; i++) z[i] = p[i - 1]!;
+  } else if (k === 2) {
+    for (let i = 1; i < n; i++) z[i] = p[i - 1]! | (p[m + i - 1]! << 8);
+  } else if (k === 3) {
+    for (let i = 1; i < n; i++) z[i] = p[i - 1]! | (p[m + i - 1]! << 8) | (p[2 * m + i - 1]! << 16);
+  } else {
+    for (let i = 1; i < n; i++) {
+      let x = p[i - 1]! | (p[m + i - 1]! << 8) | (p[2 * m + i - 1]! << 16);
+      let mul = 16777216;
+      for (let q = 3; q < k; q++, mul *= 256) x += p[q * m + i - 1]! * mul;
+      z[i] = x;
+    }
   }
+  return k;
 }
 
 function unzz(z: number): number {
@@ -385,14 +396,22 @@ export function decodeChunk(buf: Uint8Array, out: ChunkSamples): ChunkSamples {
     if (n > 0) {
       v[0] = x / p;
       if (zs.length < n) zs = new Float64Array(n * 2);
-      readPlanes(r, zs, n);
-      let d = 0;
-      for (let i = 1; i < n; i++) {
-        const z = zs[i]!;
-        const c = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-        d = mode === 1 && i > 1 ? d + c * g : c * g;
-        x += d;
-        v[i] = x / p;
+      const k = readPlanes(r, zs, n);
+      // Zigzag of at most three bytes: integer ops; wider values need float arithmetic.
+      if (k <= 3) for (let i = 1; i < n; i++) { const z = zs[i]!; zs[i] = (z >>> 1) ^ -(z & 1); }
+      else for (let i = 1; i < n; i++) zs[i] = unzz(zs[i]!);
+      if (mode === 1) {
+        let d = n > 1 ? zs[1]! * g : 0;
+        for (let i = 1; i < n; i++) {
+          if (i > 1) d += zs[i]! * g;
+          x += d;
+          v[i] = x / p;
+        }
+      } else {
+        for (let i = 1; i < n; i++) {
+          x += zs[i]! * g;
+          v[i] = x / p;
+        }
       }
     }
   }
