@@ -1,5 +1,5 @@
 import t from 'tap';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { Engine } from '../promql/engine.js';
 import { MemQueryable } from '../promql/testing/memory.js';
 import type { Storage } from '../storage/types.js';
@@ -145,6 +145,24 @@ t.test('responses are gzipped when the client asks', async (t) => {
   t.equal(res.headers.get('content-encoding'), 'gzip');
   const body = JSON.parse(gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8')) as { status: string };
   t.equal(body.status, 'success');
+});
+
+t.test('compression: deflate when only it is accepted, none for small bodies or q=0, same bytes as uncompressed', async (t) => {
+  const app = setup();
+  const url = '/api/v1/query_range?query=up&start=0&end=600&step=1';
+  const plain = Buffer.from(await (await app.request(url)).arrayBuffer());
+  t.ok(plain.length >= 1024, 'a body above the threshold');
+  const d = await app.request(url, { headers: { 'accept-encoding': 'deflate' } });
+  t.equal(d.headers.get('content-encoding'), 'deflate');
+  t.same(inflateSync(Buffer.from(await d.arrayBuffer())), plain);
+  const g = await app.request(url, { headers: { 'accept-encoding': 'deflate, gzip' } });
+  t.equal(g.headers.get('content-encoding'), 'gzip');
+  t.same(gunzipSync(Buffer.from(await g.arrayBuffer())), plain);
+  const refused = await app.request(url, { headers: { 'accept-encoding': 'gzip;q=0' } });
+  t.equal(refused.headers.get('content-encoding'), null);
+  const small = await app.request('/api/v1/query?query=up&time=600', { headers: { 'accept-encoding': 'gzip' } });
+  t.equal(small.headers.get('content-encoding'), null);
+  t.match(await small.text(), /^\{"status":"success"/);
 });
 
 t.test('times and durations parse as Prometheus parses them', async (t) => {
