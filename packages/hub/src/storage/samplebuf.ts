@@ -2,6 +2,9 @@
  * A growable, time-sorted run of samples in typed arrays: the in-memory head of a series.
  * Appends in time order are O(1); an older timestamp is inserted in place.
  */
+const PREDICT_SPAN_MS = 2 * 3600 * 1000;
+const PREDICT_MAX = 4096;
+
 export class SampleBuf {
   t: Float64Array;
   v: Float64Array;
@@ -22,8 +25,17 @@ export class SampleBuf {
     return this.n > 0 ? this.t[this.n - 1]! : -Infinity;
   }
 
+  /**
+   * Doubles, except at the first growth: fresh typed-array memory is costly (page faults, and a
+   * copy per doubling), so a buffer that filled its first few slots jumps to what two hours of
+   * samples at the spacing seen so far need (a head spans about that before a flush).
+   */
   private grow(): void {
-    const cap = this.t.length * 2;
+    let cap = this.t.length * 2;
+    if (this.n >= 4 && this.n < 64) {
+      const spacing = (this.t[this.n - 1]! - this.t[0]!) / (this.n - 1);
+      if (spacing > 0) cap = Math.max(cap, Math.min(PREDICT_MAX, Math.ceil((PREDICT_SPAN_MS / spacing) * 1.1)));
+    }
     const t = new Float64Array(cap);
     t.set(this.t);
     this.t = t;
