@@ -167,6 +167,8 @@ export async function histogramQuantile(ctx: CallContext): Promise<EvalValue> {
   }
   const out: StepSeries[] = [];
   for (const g of groups.values()) {
+    // buckets ordered by bound once (a stable sort, so the per-step sort in bucketQuantile finds them in order)
+    g.members.sort((a, b) => a.le - b.le);
     const r = newStepSeries(g.labels, n);
     let any = false;
     for (let i = 0; i < n; i++) {
