@@ -9,6 +9,8 @@
 //     --prometheus-pid PID  also read that Prometheus' CPU time per request from /proc (10 ms ticks)
 //     --cached-select  answer each distinct select from memory after its first time, so that the figures are the
 //              engine's and the API's alone (not a Prometheus-comparable figure)
+//     --ab DIR  also answer every request with the hub built in DIR (e.g. an older commit's packages/hub/dist,
+//              over the same store), interleaved, to compare two versions of the engine and API on one run
 //     --only SUBSTR  run only the queries whose "<query> <hours>h" contains SUBSTR
 //     --reuse  keep the imported LevelDB store in .bench/query-store and reuse it (only while the storage
 //              format does not change); by default the data is imported into a fresh temporary store
@@ -30,6 +32,7 @@ const reuse = args.includes('--reuse');
 const promUrl = args.includes('--prometheus') ? args[args.indexOf('--prometheus') + 1] : null;
 const promPid = args.includes('--prometheus-pid') ? args[args.indexOf('--prometheus-pid') + 1] : null;
 const cachedSelect = args.includes('--cached-select');
+const abDir = args.includes('--ab') ? path.resolve(args[args.indexOf('--ab') + 1]) : null;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 const sharedBench = [path.join(root, '..', 'shared', 'bench'), '/work/shared/bench'].find((d) => existsSync(path.join(d, 'gen-node-dataset.js')));
 const dataDir = path.join(root, '.bench', 'node1d');
@@ -108,7 +111,13 @@ function memoized(q) {
 }
 
 const engine = new hub.Engine();
-const app = hub.queryRoutes({ queryable: cachedSelect ? memoized(storage) : storage, storage, engine });
+const queryable = cachedSelect ? memoized(storage) : storage;
+const app = hub.queryRoutes({ queryable, storage, engine });
+let appB = null;
+if (abDir) {
+  const other = await import(path.join(abDir, 'index.js'));
+  appB = other.queryRoutes({ queryable, storage, engine: new other.Engine() });
+}
 const end = meta.lastTs - (meta.lastTs % 60);
 const H = 3600;
 // Prometheus 2.42 medians from ../shared/bench/README.md (same data, same machine kind).
@@ -132,12 +141,12 @@ function procCpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
 }
 
-async function runOnce(query, window, base = null) {
+async function runOnce(query, window, base = null, via = app) {
   const qs = new URLSearchParams({ query, start: String(end - window), end: String(end), step: '60' });
   const p0 = base && promPid ? procCpuMs(promPid) : 0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const res = base ? await fetch(`${base}/api/v1/query_range?${qs}`) : await app.request(`/api/v1/query_range?${qs}`);
+  const res = base ? await fetch(`${base}/api/v1/query_range?${qs}`) : await via.request(`/api/v1/query_range?${qs}`);
   const body = await res.text();
   const ms = performance.now() - t0;
   const c = process.cpuUsage(c0);
@@ -165,12 +174,20 @@ for (const [query, window, prom] of QUERIES) {
   const cpuTimes = [];
   const promTimes = [];
   const promCpu = [];
+  const abTimes = [];
+  const abCpu = [];
+  if (appB) await runOnce(query, window, null, appB);
   let series = 0;
   for (let i = 0; i < runs; i++) {
     const r = await runOnce(query, window);
     times.push(r.ms);
     cpuTimes.push(r.cpuMs);
     series = r.series;
+    if (appB) {
+      const b = await runOnce(query, window, null, appB);
+      abTimes.push(b.ms);
+      abCpu.push(b.cpuMs);
+    }
     if (promUrl) {
       const p = await runOnce(query, window, promUrl);
       promTimes.push(p.ms);
@@ -183,10 +200,11 @@ for (const [query, window, prom] of QUERIES) {
   cpuMedians.push(cm);
   if (m <= prom) faster++;
   let here = '';
+  if (appB) here += `; --ab build ${median(abTimes).toFixed(1)} ms, cpu ${median(abCpu).toFixed(1)} ms`;
   if (promUrl) {
     const pm = median(promTimes);
     promMedians.push(pm);
-    here = `; Prometheus here now ${pm.toFixed(1)} ms${promPid ? `, cpu ${median(promCpu).toFixed(0)} ms` : ''}`;
+    here += `; Prometheus here now ${pm.toFixed(1)} ms${promPid ? `, cpu ${median(promCpu).toFixed(0)} ms` : ''}`;
   }
   lines.push(`query: ${m.toFixed(1)} ms p50, cpu ${cm.toFixed(1)} ms (${window / H}h, ${series} series out; Prometheus ${prom} ms in the README${here}) ${query}`);
 }
