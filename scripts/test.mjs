@@ -39,6 +39,12 @@ for (const pkg of readdirSync(join(root, 'packages'))) walk(join(root, 'packages
 walk(join(root, 'test', 'dist'), files);
 const selected = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
 selected.sort();
+if (selected.length === 0) {
+  // tap given no files would run every test it can find; say so instead.
+  process.stdout.write(`no test file matches ${filters.map((f) => JSON.stringify(f)).join(', ')}\n`);
+  summary(0, 0, 0);
+  process.exit(1);
+}
 
 let passed = 0, failed = 0, skipped = 0;
 const failures = [];
