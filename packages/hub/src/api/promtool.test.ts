@@ -14,7 +14,7 @@ const PROMTOOL = '/usr/bin/promtool';
 const run = promisify(execFile);
 
 if (!existsSync(PROMTOOL)) {
-  t.skip('promtool not installed (Debian package prometheus)');
+  t.test('promtool', { skip: 'promtool not installed (Debian package prometheus)' }, async () => {});
 } else {
   const now = Date.now();
   const mem = new MemQueryable();
