@@ -215,10 +215,11 @@ export function encodeChunk(
   w.uvarint(n);
   // Timestamps: run-length delta-of-delta (regular intervals), or offsets from a grid of the
   // mean interval as byte planes (scrape jitter around a fixed schedule), whichever is smaller.
-  const grid = n > 2 ? gridResiduals(t, start, n) : null;
   // Raw sizes are similar for jitter; after compression the grid's steps (mostly 1) and small
-  // offsets are far cheaper, so run-length wins only when it is already tiny (regular intervals).
-  if (grid === null || rleSize(t, start, n) < n / 4) {
+  // offsets are far cheaper, so run-length wins only when it is already tiny (regular intervals,
+  // checked first: the grid needs a sort).
+  const grid = n > 2 && rleSize(t, start, n) >= n / 4 ? gridResiduals(t, start, n) : null;
+  if (grid === null) {
     w.u8(0);
     writeRle(w, t, start, n);
   } else {
@@ -266,7 +267,7 @@ export function encodeChunk(
     }
     // Deltas, divided by their greatest common divisor (page-sized byte counts and the like).
     let g = 0;
-    for (let i = 1; i < n; i++) g = gcd(g, Math.abs(ints[i]! - ints[i - 1]!));
+    for (let i = 1; i < n && g !== 1; i++) g = gcd(g, Math.abs(ints[i]! - ints[i - 1]!));
     if (g === 0) g = 1;
     // Pick delta or delta-of-delta by the varint bytes each needs.
     let sizeDelta = 0;
