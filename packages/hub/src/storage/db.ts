@@ -246,7 +246,7 @@ export class LevelStorage extends Engine {
       let v = fresh.v.subarray(a, b);
       let f = fresh.stale === null ? null : fresh.stale.subarray(a, b);
       if (old.length > 0) {
-        const decoded = await this.readChunks(s, old);
+        const decoded = await this.readChunks(s, old, false);
         const m = mergeSorted(decoded, { n: b - a, t, v, stale: f });
         t = m.t.subarray(0, m.n);
         v = m.v.subarray(0, m.n);
@@ -347,12 +347,31 @@ function mergeBufs(parts: readonly SampleBuf[], cutoff: number): ChunkSamples {
   return { n: m.n - i, t: m.t.subarray(i), v: m.v.subarray(i), stale: m.stale === null ? null : m.stale.subarray(i) };
 }
 
-/** Merges sorted runs; on equal timestamps the earlier run wins. */
+/**
+ * Merges sorted runs; on equal timestamps the earlier run wins. A lone run is returned as it
+ * is (frozen parts and decoded chunks are not written again); runs that follow each other in
+ * time are concatenated.
+ */
 function mergeSorted(runs: readonly ChunkSamples[], last: ChunkSamples | null): ChunkSamples {
-  const all = last === null ? runs : [...runs, last];
+  const all = (last === null ? runs : [...runs, last]).filter((r) => r.n > 0);
+  if (all.length === 1) return all[0]!;
   let total = 0;
   let anyStale = false;
   for (const r of all) { total += r.n; if (r.stale !== null) anyStale = true; }
+  const ordered = all.slice().sort((x, y) => x.t[0]! - y.t[0]!);
+  let disjoint = true;
+  for (let k = 1; k < ordered.length && disjoint; k++) if (ordered[k - 1]!.t[ordered[k - 1]!.n - 1]! >= ordered[k]!.t[0]!) disjoint = false;
+  if (disjoint) {
+    const out: ChunkSamples = { n: total, t: new Float64Array(total), v: new Float64Array(total), stale: anyStale ? new Uint8Array(total) : null };
+    let o = 0;
+    for (const r of ordered) {
+      out.t.set(r.t.subarray(0, r.n), o);
+      out.v.set(r.v.subarray(0, r.n), o);
+      if (out.stale !== null && r.stale !== null) out.stale.set(r.stale.subarray(0, r.n), o);
+      o += r.n;
+    }
+    return out;
+  }
   const out: ChunkSamples = { n: 0, t: new Float64Array(total), v: new Float64Array(total), stale: anyStale ? new Uint8Array(total) : null };
   const pos = all.map(() => 0);
   for (;;) {

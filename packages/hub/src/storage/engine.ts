@@ -179,7 +179,7 @@ export abstract class Engine implements Storage {
    * Decoded chunks (shared arrays: read only) from the cache, the others read with one batched
    * read, decoded and cached; null for a chunk that a concurrent flush rewrote or deleted.
    */
-  async decodedChunks(metas: readonly ChunkMeta[]): Promise<(ChunkSamples | null)[]> {
+  async decodedChunks(metas: readonly ChunkMeta[], cache = true): Promise<(ChunkSamples | null)[]> {
     const out: (ChunkSamples | null)[] = new Array(metas.length);
     let miss: ChunkMeta[] | null = null;
     let missAt: number[] | null = null;
@@ -196,15 +196,18 @@ export abstract class Engine implements Storage {
       const m = miss[k]!;
       if (b === undefined) { out[missAt[k]!] = null; continue; }
       const c = decodeChunk(b, newChunkSamples(m.count));
-      this.chunkCache.put(m, c);
+      if (cache) this.chunkCache.put(m, c);
       out[missAt[k]!] = c;
     }
     return out;
   }
 
-  /** Decoded chunks of a series that are in its catalog and not being rewritten (shared arrays: read only). */
-  async readChunks(s: MemSeries, metas: readonly ChunkMeta[]): Promise<ChunkSamples[]> {
-    const out = await this.decodedChunks(metas);
+  /**
+   * Decoded chunks of a series that are in its catalog and not being rewritten (shared arrays:
+   * read only); `cache` false for chunks about to be replaced (a flush merging into them).
+   */
+  async readChunks(s: MemSeries, metas: readonly ChunkMeta[], cache = true): Promise<ChunkSamples[]> {
+    const out = await this.decodedChunks(metas, cache);
     if (out.includes(null)) throw new VigilError('ERR_STORAGE_CHUNK', `cannot read chunks of series ${s.id}: a chunk of the catalog is missing`);
     return out as ChunkSamples[];
   }
