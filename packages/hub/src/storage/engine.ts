@@ -525,6 +525,9 @@ export abstract class Engine implements Storage {
       chunkBytes,
       minTime: this.storeMinT(),
       maxTime: this.maxT,
+      chunkCacheBytes: this.chunkCache.bytes,
+      chunkCacheHits: this.chunkCache.hits,
+      chunkCacheMisses: this.chunkCache.misses,
     };
   }
 

@@ -84,6 +84,10 @@ export interface StorageStats {
   chunkBytes: number;
   minTime: number;
   maxTime: number;
+  /** Decoded-chunk cache: bytes held, lookups answered from it and lookups that read LevelDB. */
+  chunkCacheBytes: number;
+  chunkCacheHits: number;
+  chunkCacheMisses: number;
 }
 
 /** The whole store as the hub sees it. */
