@@ -167,3 +167,31 @@ t.test('queries running during a flush that rewrites chunks see every sample onc
     t.ok(counts.every((c) => c === expected), `every read during flush ${round} saw ${expected} samples per series (${counts.length} reads)`);
   }
 });
+
+t.test('chunks of a day still being written are stored uncompressed until the day is compacted', async (t) => {
+  const dir = tempDir();
+  const storage = await openStorage({ dir, walMaxBytes: 1 });
+  const { Matcher } = await import('@vigil/common');
+  const base = Date.UTC(2024, 0, 1, 6);
+  let ref = 0;
+  const app = storage.appender();
+  for (let i = 0; i < 600; i++) ref = app.append(ref, { __name__: 'p' }, base + i * 15_000, (i * 7) % 100);
+  await app.commit();
+  // The commit passed the 1-byte log bound: a background flush follows, writing one chunk alone in its day.
+  for (let w = 0; w < 200 && storage.stats().flushes < 1; w++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(storage.stats().flushes, 1, 'a background flush ran');
+  t.equal(storage.stats().chunks, 1);
+  const read = async (s: typeof storage): Promise<number> => (await (await s.querier(0, 1e15)).select([new Matcher('=', '__name__', 'p')]))[0]!.t.length;
+  t.equal(await read(storage), 600);
+  const { Level } = await import('level');
+  await storage.close();
+  const db = new Level<Buffer, Buffer>(path.join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  const codecs: number[] = [];
+  for await (const v of db.values({ gte: Buffer.from('c'), lt: Buffer.from('d') })) codecs.push(v[0]!);
+  await db.close();
+  t.same(codecs, [1], 'close rewrote the lone uncompressed chunk with brotli');
+  const reopened = await openStorage({ dir });
+  t.teardown(() => reopened.close());
+  t.equal(await read(reopened), 600);
+});

@@ -8,6 +8,11 @@ export interface ChunkMeta {
   count: number;
   key: Buffer;
   bytes: number;
+  /**
+   * Written by a background flush for a day not complete yet, at a cheap compression level:
+   * the day's compaction rewrites it even when it is alone (known for chunks written since open).
+   */
+  provisional?: boolean;
 }
 
 /** One series: identity, in-memory samples and the catalog of its chunks. */
