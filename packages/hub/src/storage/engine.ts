@@ -27,6 +27,7 @@ export interface EngineOptions {
 const NOT_FOUND = 0;
 const FOUND = 1;
 const FOUND_STALE = 2;
+/** Value of the sample the last `findIn` / `findStored` found. */
 let foundV = 0;
 
 /** Looks `t` up in a sorted buffer (range check first); sets `foundV` when found. */
@@ -372,7 +373,7 @@ export abstract class Engine implements Storage {
       } else {
         const k = this.findStored(s, t, disk);
         if (k !== NOT_FOUND) {
-          if ((k === FOUND_STALE) === (flag === 1) && (flag === 1 || Object.is(this.foundV, v))) duplicates++;
+          if ((k === FOUND_STALE) === (flag === 1) && (flag === 1 || Object.is(foundV, v))) duplicates++;
           else conflicts++;
           continue;
         }
@@ -399,12 +400,9 @@ export abstract class Engine implements Storage {
     (stats.rejectReasons ??= {})[reason] = (stats.rejectReasons[reason] ?? 0) + 1;
   }
 
-  /** Value of the sample `findStored` found (when it did not return NOT_FOUND). */
-  private foundV = 0;
-
   /**
    * Whether the series holds a sample at `t` (head, out-of-order buffer, frozen parts, or the
-   * decoded chunks in `disk`): NOT_FOUND, FOUND or FOUND_STALE, with its value in `foundV`.
+   * decoded chunks in `disk`): NOT_FOUND, FOUND or FOUND_STALE, with its value in the module's `foundV`.
    * Each source is skipped by its time range first, so a backfilled sample that is older than
    * the head and newer than the out-of-order buffer costs a few comparisons.
    */
@@ -413,7 +411,7 @@ export abstract class Engine implements Storage {
     let r = findIn(s.head, t);
     if (r === NOT_FOUND && s.ooo !== null) r = findIn(s.ooo, t);
     if (r === NOT_FOUND && bufs !== null) for (let k = 0; k < bufs.length && r === NOT_FOUND; k++) r = findIn(bufs[k]!, t);
-    if (r !== NOT_FOUND) { this.foundV = foundV; return r; }
+    if (r !== NOT_FOUND) return r;
     if (disk === null) return NOT_FOUND;
     const chunks = disk.get(s);
     if (chunks === undefined) return NOT_FOUND;
@@ -424,7 +422,7 @@ export abstract class Engine implements Storage {
         const mid = (lo + hi) >>> 1;
         const x = c.t[mid]!;
         if (x === t) {
-          this.foundV = c.v[mid]!;
+          foundV = c.v[mid]!;
           return c.stale !== null && c.stale[mid] === 1 ? FOUND_STALE : FOUND;
         }
         if (x < t) lo = mid + 1;
