@@ -34,8 +34,9 @@ t.test('a host metric travels from the exporter through agent and hub to the que
 
   // In-process host exporter series: job="node".
   const load = await eventually(async () => {
+    // The acceptance query: plain node_load1; wait until the agent's own host series (job="node") is among the results.
     const body = await getJson(`${hub.url}/api/v1/query?query=node_load1`);
-    return body.status === 'success' && body.data.result.length > 0 ? body : undefined;
+    return body.status === 'success' && body.data.result.some((r: { metric: Record<string, string> }) => r.metric.job === 'node') ? body : undefined;
   }, 30_000);
   t.equal(load.data.resultType, 'vector');
   // The standalone exporter exposes node_load1 too (job="exporter"); the agent's own host series carry job="node".
@@ -60,7 +61,7 @@ t.test('a host metric travels from the exporter through agent and hub to the que
   const labels = await getJson(`${hub.url}/api/v1/labels`);
   t.ok(labels.data.includes('datacenter'));
   const jobs = await getJson(`${hub.url}/api/v1/label/job/values`);
-  t.ok(jobs.data.includes('node') && jobs.data.includes('exporter'));
+  t.ok(jobs.data.includes('node') && jobs.data.includes('exporter'), 'both jobs listed');
   const series = await getJson(`${hub.url}/api/v1/series?${new URLSearchParams({ 'match[]': 'node_load1' })}`);
   t.ok(series.data.length >= 1);
 
