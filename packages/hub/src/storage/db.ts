@@ -6,7 +6,7 @@ import { Engine, type EngineOptions } from './engine.js';
 import { encodeChunk, type ChunkSamples } from './chunk.js';
 import { labelsKey } from '@vigil/common';
 import type { ChunkMeta, MemSeries } from './series.js';
-import { SampleBuf } from './samplebuf.js';
+import { SampleBuf, lowerBound } from './samplebuf.js';
 import { listSegments, replaySegment, segmentPath, WalWriter } from './wal.js';
 import {
   chunkKey, KIND_CHUNK, KIND_META, KIND_SERIES, kindRange, metaKey, parseChunkKey, postingKey, seriesKey,
@@ -334,17 +334,6 @@ export class LevelStorage extends Engine {
     if (last !== undefined) fs.rmSync(segmentPath(this.walDir, last), { force: true });
     await this.db.close();
   }
-}
-
-function lowerBound(t: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (t[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Frozen head parts (each sorted) merged into one run, dropping samples before `cutoff`. */

@@ -1,7 +1,7 @@
 import type { SelectHints, SeriesData } from './types.js';
 import type { ChunkMeta, MemSeries } from './series.js';
 import type { ChunkSamples } from './chunk.js';
-import type { SampleBuf } from './samplebuf.js';
+import { lowerBound, type SampleBuf } from './samplebuf.js';
 
 /** What `selectSeries` needs from the store. */
 export interface ChunkReader {
@@ -29,17 +29,6 @@ interface Snapshot {
 }
 
 const EMPTY_F64 = new Float64Array(0);
-
-function lowerBound(t: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (t[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /**
  * The chunks and in-memory parts of a series that overlap the window. Taken synchronously: a

@@ -67,15 +67,7 @@ export class SampleBuf {
 
   /** First index with timestamp >= t. */
   lowerBound(t: number): number {
-    let lo = 0;
-    let hi = this.n;
-    const ts = this.t;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid]! < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.t, this.n, t);
   }
 
   isStale(i: number): boolean {
@@ -116,4 +108,16 @@ export class SampleBuf {
   bytes(): number {
     return this.t.byteLength + this.v.byteLength + (this.f?.byteLength ?? 0);
   }
+}
+
+/** First index i < n with t[i] >= x (n when none): binary search over a sorted timestamp column. */
+export function lowerBound(t: Float64Array, n: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -64,7 +64,6 @@ export function rateKernel(isCounter: boolean, isRate: boolean): SeriesKernel {
         resets[i] = c;
       }
     }
-    const rangeSec = rangeMs / 1000;
     let any = false;
     for (let i = 0; i < steps; i++) {
       const lo = los[i]!;
@@ -82,22 +81,7 @@ export function rateKernel(isCounter: boolean, isRate: boolean): SeriesKernel {
         }
       }
       const rangeEnd = refTimes[i]!;
-      const rangeStart = rangeEnd - rangeMs;
-      let durationToStart = (t[lo]! - rangeStart) / 1000;
-      const durationToEnd = (rangeEnd - t[hi - 1]!) / 1000;
-      const sampledInterval = (t[hi - 1]! - t[lo]!) / 1000;
-      const avgBetween = sampledInterval / (hi - lo - 1);
-      if (isCounter && result > 0 && first >= 0) {
-        const durationToZero = sampledInterval * (first / result);
-        if (durationToZero < durationToStart) durationToStart = durationToZero;
-      }
-      const threshold = avgBetween * 1.1;
-      let extrapolateTo = sampledInterval;
-      extrapolateTo += durationToStart < threshold ? durationToStart : avgBetween / 2;
-      extrapolateTo += durationToEnd < threshold ? durationToEnd : avgBetween / 2;
-      let factor = extrapolateTo / sampledInterval;
-      if (isRate) factor /= rangeSec;
-      out[i] = result * factor;
+      out[i] = extrapolate(result, first, t, lo, hi, rangeEnd - rangeMs, rangeEnd, rangeMs, isCounter, isRate);
       present[i] = 1;
       any = true;
     }
@@ -204,3 +188,27 @@ export function boundsKernel(f: (v: Float64Array, lo: number, hi: number) => num
   };
 }
 
+/**
+ * Prometheus 2.x extrapolation of `result` (last - first over the samples t[lo..hi), counter resets added) to the
+ * edges of the window [rangeStart, rangeEnd] (ms); a rate is divided by the window's length `rangeMs` in seconds.
+ */
+export function extrapolate(
+  result: number, first: number, t: Float64Array, lo: number, hi: number,
+  rangeStart: number, rangeEnd: number, rangeMs: number, isCounter: boolean, isRate: boolean,
+): number {
+  let durationToStart = (t[lo]! - rangeStart) / 1000;
+  const durationToEnd = (rangeEnd - t[hi - 1]!) / 1000;
+  const sampledInterval = (t[hi - 1]! - t[lo]!) / 1000;
+  const avgBetween = sampledInterval / (hi - lo - 1);
+  if (isCounter && result > 0 && first >= 0) {
+    const durationToZero = sampledInterval * (first / result);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  const threshold = avgBetween * 1.1;
+  let extrapolateTo = sampledInterval;
+  extrapolateTo += durationToStart < threshold ? durationToStart : avgBetween / 2;
+  extrapolateTo += durationToEnd < threshold ? durationToEnd : avgBetween / 2;
+  let factor = extrapolateTo / sampledInterval;
+  if (isRate) factor /= rangeMs / 1000;
+  return result * factor;
+}

@@ -3,7 +3,7 @@
 import { withoutName } from '@vigil/common';
 import { QueryExecutionError } from '../errors.js';
 import { newStepSeries, type EvalValue, type StepSeries } from '../value.js';
-import { boundsKernel, extremeKernel, rateKernel, scratchWindows, stepWindows, sumKernel, type SeriesKernel } from './kernels.js';
+import { boundsKernel, extrapolate, extremeKernel, rateKernel, scratchWindows, stepWindows, sumKernel, type SeriesKernel } from './kernels.js';
 import type { CallContext, Window } from './types.js';
 
 export type WindowFn = (w: Window, scalars: number[]) => number | undefined;
@@ -104,21 +104,7 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): WindowFn {
     const last = v[hi - 1]!;
     let result = last - first;
     if (isCounter) result = addResets(w, result);
-    let durationToStart = (t[lo]! - w.rangeStart) / 1000;
-    const durationToEnd = (w.rangeEnd - t[hi - 1]!) / 1000;
-    const sampledInterval = (t[hi - 1]! - t[lo]!) / 1000;
-    const avgBetween = sampledInterval / (hi - lo - 1);
-    if (isCounter && result > 0 && first >= 0) {
-      const durationToZero = sampledInterval * (first / result);
-      if (durationToZero < durationToStart) durationToStart = durationToZero;
-    }
-    const threshold = avgBetween * 1.1;
-    let extrapolateTo = sampledInterval;
-    extrapolateTo += durationToStart < threshold ? durationToStart : avgBetween / 2;
-    extrapolateTo += durationToEnd < threshold ? durationToEnd : avgBetween / 2;
-    let factor = extrapolateTo / sampledInterval;
-    if (isRate) factor /= w.rangeMs / 1000;
-    return result * factor;
+    return extrapolate(result, first, t, lo, hi, w.rangeStart, w.rangeEnd, w.rangeMs, isCounter, isRate);
   };
 }
 
