@@ -21,6 +21,12 @@ interface Tracked {
  */
 export class LinkWatcher {
   private readonly tracked = new Map<string, Tracked>();
+  /**
+   * Derived from the last poll, so that rules and the notifier, which ask once per alert and evaluation, do not
+   * rebuild every agent's state on each question.
+   */
+  private cut = new Set<string>();
+  private watermarks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -31,6 +37,7 @@ export class LinkWatcher {
   ) {}
 
   start(): void {
+    this.poll();
     this.timer = setInterval(() => this.poll(), this.intervalMs);
     this.timer.unref();
   }
@@ -39,24 +46,32 @@ export class LinkWatcher {
     clearInterval(this.timer);
   }
 
-  /** True while any agent of the datacenter is disconnected. */
+  /** True while any agent of the datacenter is disconnected (as of the last poll). */
   isCut(datacenter: string): boolean {
-    return this.agents().some((a) => a.datacenter === datacenter && !a.connected);
+    return this.cut.has(datacenter);
   }
 
-  /** The time up to which all of a datacenter's agents' data is complete (the smallest watermark). */
+  /** The time up to which all of a datacenter's agents' data is complete: the smallest watermark (last poll). */
   watermark(datacenter: string): number | undefined {
-    let w: number | undefined;
-    for (const a of this.agents()) {
-      if (a.datacenter !== datacenter || a.watermark_seconds === null) continue;
-      const ms = a.watermark_seconds * 1000;
-      w = w === undefined ? ms : Math.min(w, ms);
-    }
-    return w;
+    return this.watermarks.get(datacenter);
   }
 
   poll(now = Date.now()): void {
-    for (const a of this.agents()) {
+    const cut = new Set<string>();
+    const watermarks = new Map<string, number>();
+    const agents = this.agents();
+    for (const a of agents) {
+      if (!a.connected) cut.add(a.datacenter);
+      if (a.watermark_seconds !== null) {
+        const ms = a.watermark_seconds * 1000;
+        const w = watermarks.get(a.datacenter);
+        watermarks.set(a.datacenter, w === undefined ? ms : Math.min(w, ms));
+      }
+    }
+    // Updated before the events go out, so their handlers see the new state.
+    this.cut = cut;
+    this.watermarks = watermarks;
+    for (const a of agents) {
       let t = this.tracked.get(a.id);
       if (!t) {
         t = { connected: a.connected };

@@ -302,21 +302,26 @@ class Parser {
     if (!fn) this.fail(`unknown function with name ${JSON.stringify(name.text)}`, name.pos);
     this.next(); // (
     this.parenDepth++;
-    const args: Expr[] = [];
-    if (this.peek().type !== 'RPAREN') {
-      for (;;) {
-        args.push(this.parseBinary(0));
-        const sep = this.next();
-        if (sep.type === 'RPAREN') break;
-        if (sep.type !== 'COMMA') {
-          if (sep.type === 'EOF') this.fail('unclosed left parenthesis', sep.pos);
-          this.unexpected(sep, ' in function call, expected "," or ")"');
-        }
-      }
-    } else this.next();
+    let args: Expr[] = [];
+    if (this.peek().type !== 'RPAREN') args = this.parseArgs('function call');
+    else this.next();
     this.parenDepth--;
     const end = this.toks[this.i - 1]!.end;
     return { type: 'call', func: name.text, args, pos: { start: name.pos, end } };
+  }
+
+  /** Comma-separated expressions up to and including the closing parenthesis (at least one). */
+  private parseArgs(context: string): Expr[] {
+    const args: Expr[] = [];
+    for (;;) {
+      args.push(this.parseBinary(0));
+      const sep = this.next();
+      if (sep.type === 'RPAREN') return args;
+      if (sep.type !== 'COMMA') {
+        if (sep.type === 'EOF') this.fail('unclosed left parenthesis', sep.pos);
+        this.unexpected(sep, ` in ${context}, expected "," or ")"`);
+      }
+    }
   }
 
   private parseAggregate(name: Token): Expr {
@@ -337,17 +342,8 @@ class Parser {
     const open = this.next();
     if (open.type !== 'LPAREN') this.unexpected(open, ' in aggregation, expected "("');
     this.parenDepth++;
-    const args: Expr[] = [];
     if (this.peek().type === 'RPAREN') this.fail('no arguments for aggregate expression provided', this.peek().pos);
-    for (;;) {
-      args.push(this.parseBinary(0));
-      const sep = this.next();
-      if (sep.type === 'RPAREN') break;
-      if (sep.type !== 'COMMA') {
-        if (sep.type === 'EOF') this.fail('unclosed left parenthesis', sep.pos);
-        this.unexpected(sep, ' in aggregation, expected "," or ")"');
-      }
-    }
+    const args = this.parseArgs('aggregation');
     this.parenDepth--;
     const close = this.toks[this.i - 1]!;
     if (!hasGrouping) mod();

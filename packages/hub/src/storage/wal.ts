@@ -153,6 +153,14 @@ export async function replaySegment(file: string, visit: WalVisitor): Promise<nu
   let ts = new Float64Array(1024);
   let vs = new Float64Array(1024);
   let fl = new Uint8Array(1024);
+  /** Scratch columns reused by every samples record; grown to the largest record seen. */
+  const grow = (n: number): void => {
+    if (ids.length >= n) return;
+    ids = new Uint32Array(n);
+    ts = new Float64Array(n);
+    vs = new Float64Array(n);
+    fl = new Uint8Array(n);
+  };
   while (r.remaining >= 8) {
     const start = r.pos;
     const len = r.u32();
@@ -166,12 +174,7 @@ export async function replaySegment(file: string, visit: WalVisitor): Promise<nu
       visit.series(id, labels);
     } else if (kind === REC_SAMPLES) {
       const n = r.u32();
-      if (ids.length < n) {
-        ids = new Uint32Array(n);
-        ts = new Float64Array(n);
-        vs = new Float64Array(n);
-        fl = new Uint8Array(n);
-      }
+      grow(n);
       for (let i = 0; i < n; i++) {
         ids[i] = r.u32();
         ts[i] = r.f64();
@@ -181,12 +184,7 @@ export async function replaySegment(file: string, visit: WalVisitor): Promise<nu
       await visit.samples(ids, ts, vs, fl, n);
     } else if (kind === REC_COLUMNS) {
       const n = r.u32();
-      if (ids.length < n) {
-        ids = new Uint32Array(n);
-        ts = new Float64Array(n);
-        vs = new Float64Array(n);
-        fl = new Uint8Array(n);
-      }
+      grow(n);
       // Copies through byte views: the columns in the file need not be aligned.
       let o = r.pos;
       if (!LITTLE_ENDIAN) {
