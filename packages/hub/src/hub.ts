@@ -78,11 +78,7 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
   };
   const rules = new RuleManager({
     queryFn,
-    appendFn: async (samples) => {
-      const app = storage.appender();
-      for (const s of samples) app.append(0, s.labels, s.t, s.v, s.stale);
-      await app.commit();
-    },
+    appendFn: async (samples) => { await storeSamples(storage, samples); },
     notifyFn: (alerts) => notifier.notify(alerts),
     checkExpr: (e) => void parseExpr(e),
     logger: logger.child({ component: 'rules' }),
@@ -167,15 +163,20 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
   };
 }
 
+/** Appends samples made on the hub (rule results, pushed groups) and commits them durably. */
+async function storeSamples(storage: Storage, samples: readonly Sample[]): Promise<void> {
+  const app = storage.appender();
+  for (const s of samples) app.append(0, s.labels, s.t, s.v, s.stale);
+  await app.commit();
+}
+
 /** A sink into the store for the hub's own producers; commits one batch at a time. */
 class StorageWriter implements SampleSink {
   private chain: Promise<void> = Promise.resolve();
   constructor(private readonly storage: Storage, private readonly logger: Logger) {}
   write(samples: readonly Sample[], metadata?: readonly MetricMetadata[]): void {
     this.chain = this.chain.then(async () => {
-      const app = this.storage.appender();
-      for (const s of samples) app.append(0, s.labels, s.t, s.v, s.stale);
-      await app.commit();
+      await storeSamples(this.storage, samples);
       if (metadata?.length) this.storage.setMetadata(metadata);
     }).catch((err) => this.logger.error({ err }, 'cannot store pushed samples'));
   }
