@@ -16,7 +16,7 @@ export function defaultHubConfig(): HubConfig {
     evaluation_interval: 15_000,
     alerting: { alertmanagers: [] },
     remote_write: [],
-    limits: { max_series_per_agent: 1_000_000, max_labels_per_series: 64, max_label_name_length: 256, max_label_value_length: 4096 },
+    limits: { max_series_per_agent: 1_000_000, max_labels_per_series: 64, max_label_name_length: 256, max_label_value_length: 4096, max_future: 600_000 },
   };
 }
 
@@ -109,6 +109,8 @@ export function parseHubConfig(text: string, file?: string): HubConfig {
       const v = limits.count(key);
       if (v !== undefined) cfg.limits[key] = v;
     }
+    const future = limits.duration('max_future');
+    if (future !== undefined) cfg.limits.max_future = future;
     limits.done();
   }
   root.done();

@@ -163,5 +163,7 @@ export interface HubConfig {
     max_label_name_length: number;
     /** Default 4096. */
     max_label_value_length: number;
+    /** Samples further ahead of the hub's clock are refused (ms; default 10 minutes). */
+    max_future: number;
   };
 }

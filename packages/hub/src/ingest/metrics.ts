@@ -13,7 +13,9 @@ export class IngestMetrics {
     const registers = [registry];
     this.ingested = new Counter({ name: 'vigil_hub_samples_ingested_total', help: 'Samples stored from agent streams.', registers });
     this.duplicates = new Counter({ name: 'vigil_hub_duplicate_samples_total', help: 'Samples dropped as already stored (by agent sequence or by series and timestamp).', registers });
-    this.rejected = new Counter({ name: 'vigil_hub_ingest_rejected_samples_total', help: 'Samples refused (series limit, storage limits).', registers });
+    this.rejected = new Counter({
+      name: 'vigil_hub_ingest_rejected_samples_total', help: 'Samples from agents refused, by reason (series_limit, too_far_in_future, too_old, ...).', labelNames: ['reason'], registers,
+    });
     this.nacks = new Counter({ name: 'vigil_hub_ingest_nacks_total', help: 'Frames refused with a reason, by code.', labelNames: ['code'], registers });
     this.refusedConnections = new Counter({ name: 'vigil_hub_ingest_refused_connections_total', help: 'Agent connections refused at the upgrade.', labelNames: ['reason'], registers });
     new Gauge({ name: 'vigil_hub_agents_connected', help: 'Agents with a live link.', registers,

@@ -66,7 +66,8 @@ function hashTokens(tokens: readonly { token: string; datacenter?: string }[]): 
   return tokens.map((t) => ({ hash: sha(t.token), ...(t.datacenter ? { datacenter: t.datacenter } : {}) }));
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** RFC 3339 of a time in ms; null when unknown or not a representable time. */
+const iso = (ms: number | null): string | null => (ms === null || !(Math.abs(ms) <= 8.64e15) ? null : new Date(ms).toISOString());
 
 export class IngestServer {
   readonly registry: Registry;
@@ -276,7 +277,7 @@ export class IngestServer {
       if (w !== null && w < mint && !a.connected && now - w > 86_400_000 * 30) continue; // long gone
       const lagging = w === null || now - w > Math.max(3 * a.heartbeatMs, 30_000);
       if (a.connected && !lagging) continue;
-      const mark = w === null ? 'unknown' : new Date(w).toISOString();
+      const mark = iso(w) ?? 'unknown';
       out.push(a.connected
         ? `datacenter "${a.datacenter}" (agent "${a.id}") is behind: its data is complete up to ${mark}, backlog still arriving`
         : `datacenter "${a.datacenter}" (agent "${a.id}") is disconnected: its data is complete up to ${mark}`);

@@ -18,6 +18,13 @@ export interface EngineOptions {
   /** Samples older than the newest sample minus this are rejected and deleted (default 15 days). */
   retentionMs?: number;
   retentionBytes?: number;
+  /**
+   * Samples more than this ahead of the wall clock are refused (default 10 minutes): a skewed
+   * clock or a corrupt timestamp must never move retention, which is measured from the newest sample.
+   */
+  maxFutureMs?: number;
+  /** Wall clock (ms); tests pass a fake one. */
+  now?: () => number;
   /** Bound of the decoded-chunk cache in bytes (default 256 MiB; 0 disables it). */
   chunkCacheBytes?: number;
   logger?: Logger;
@@ -39,6 +46,9 @@ function findIn(b: SampleBuf, t: number): number {
 }
 
 export const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
+export const DEFAULT_MAX_FUTURE_MS = 10 * 60 * 1000;
+/** Largest timestamp a Date can hold (ms): anything outside ±this is not a time. */
+const MAX_TIME_MS = 8.64e15;
 export const DEFAULT_CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** A series that breaks a configured limit. */
@@ -142,6 +152,8 @@ export abstract class Engine implements Storage {
   protected readonly logger: Logger;
   protected readonly retentionMs: number;
   protected readonly retentionBytes: number;
+  protected readonly maxFutureMs: number;
+  protected readonly now: () => number;
   protected readonly limits: Required<StorageLimits>;
   protected readonly chunkCache: ChunkCache;
   protected nextId = 1;
@@ -163,6 +175,8 @@ export abstract class Engine implements Storage {
     this.logger = (opts.logger ?? silentLogger).child({ component: 'storage' });
     this.retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_MS;
     this.retentionBytes = opts.retentionBytes ?? 0;
+    this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+    this.now = opts.now ?? Date.now;
     this.chunkCache = new ChunkCache(opts.chunkCacheBytes ?? DEFAULT_CHUNK_CACHE_BYTES);
     this.limits = {
       maxLabelsPerSeries: opts.limits?.maxLabelsPerSeries ?? 64,
@@ -348,8 +362,11 @@ export abstract class Engine implements Storage {
   ): Promise<void> {
     const disk = await this.diskSamples(ids, ts, n);
     const index = this.index;
+    const wall = this.now();
+    // Retention is measured back from the newest sample, but never from a time ahead of the wall clock.
+    const horizon = Math.min(MAX_TIME_MS, wall + this.maxFutureMs);
     let maxT = this.maxT;
-    let minT = maxT - this.retentionMs;
+    let minT = Math.min(maxT, wall) - this.retentionMs;
     let j = 0;
     let duplicates = 0;
     let conflicts = 0;
@@ -360,7 +377,8 @@ export abstract class Engine implements Storage {
       const t = ts[i]!;
       const v = vs[i]!;
       const flag = fl[i]!;
-      if (t < minT) { this.rejectSample(stats, 'too_old'); continue; }
+      if (!(t <= horizon)) { this.rejectSample(stats, t !== t ? 'invalid_timestamp' : 'too_far_in_future'); continue; }
+      if (t < minT) { this.rejectSample(stats, t < -MAX_TIME_MS ? 'invalid_timestamp' : 'too_old'); continue; }
       if (!s.committed) {
         index.commit(s);
         enc?.series(s.id, s.labels);
@@ -380,7 +398,7 @@ export abstract class Engine implements Storage {
         (s.ooo ??= new SampleBuf(8)).add(t, v, flag === 1);
         if (t < s.minT) s.minT = t;
       }
-      if (t > maxT) { maxT = t; minT = t - this.retentionMs; }
+      if (t > maxT) { maxT = t; minT = Math.min(t, wall) - this.retentionMs; }
       if (j !== i) { ids[j] = id; ts[j] = t; vs[j] = v; fl[j] = flag; }
       j++;
     }
@@ -535,6 +553,6 @@ export abstract class Engine implements Storage {
 
   /** Retention cut-off: samples before it are dropped. */
   protected cutoff(): number {
-    return this.maxT - this.retentionMs;
+    return Math.min(this.maxT, this.now()) - this.retentionMs;
   }
 }
