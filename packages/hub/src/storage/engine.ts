@@ -157,6 +157,8 @@ export abstract class Engine implements Storage {
   protected readonly limits: Required<StorageLimits>;
   protected readonly chunkCache: ChunkCache;
   protected nextId = 1;
+  /** Samples in head and out-of-order buffers since the last flush froze them (bounds memory). */
+  protected headSamples = 0;
   /** Newest sample in the store: retention is measured back from it. */
   protected maxT = -Infinity;
   protected readonly counters = { samplesAppended: 0, duplicates: 0, conflicts: 0, rejected: 0, commits: 0, flushes: 0 };
@@ -403,6 +405,7 @@ export abstract class Engine implements Storage {
       j++;
     }
     this.maxT = maxT;
+    this.headSamples += j;
     stats.appended += j;
     stats.duplicates += duplicates;
     stats.conflicts += conflicts;
