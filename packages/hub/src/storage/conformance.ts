@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import { Matcher, type Labels } from '@vigil/common';
 import type { Storage } from './types.js';
-import type { StorageLimits } from './engine.js';
+import type { StorageLimits } from './head.js';
 
 type ConformanceTest = Test;
 type ConformanceAssert = Test;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Level } from 'level';
 import type { Labels } from '@vigil/common';
-import { Engine, type EngineOptions } from './engine.js';
+import { Engine, type EngineOptions } from './head.js';
 import { encodeChunk, type ChunkSamples } from './chunk.js';
 import { labelsKey } from '@vigil/common';
 import type { ChunkMeta, MemSeries } from './series.js';
@@ -198,8 +198,9 @@ export class LevelStorage extends Engine {
         slice = performance.now();
       }
       if (s.unpersisted) {
+        // Postings are not written: the index is rebuilt in memory from the series at open, and
+        // writing them was six LevelDB ops per new series (stores written before still delete them).
         ops.push({ type: 'put', key: seriesKey(s.id), value: Buffer.from(JSON.stringify(s.labels), 'utf8') });
-        for (const name in s.labels) ops.push({ type: 'put', key: postingKey(name, s.labels[name]!, s.id), value: Buffer.alloc(0) });
         s.unpersisted = false;
       }
       const dropped: ChunkMeta[] = [];
