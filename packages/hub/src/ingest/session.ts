@@ -243,8 +243,7 @@ export class Session {
         }
       }
     }
-    st.syncSeries();
-    const stats = await app.commit();
+    const [, stats] = await Promise.all([st.syncSeries(), app.commit()]);
     const perFrameDup: number[] = [];
     for (const p of batch) {
       let d = 0;

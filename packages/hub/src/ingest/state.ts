@@ -155,10 +155,12 @@ export class AgentState {
     return refused;
   }
 
-  /** Makes series definitions durable (before acking batches that use them). */
-  syncSeries(): void {
-    if (this.dirtySeries && this.fd !== null) fs.fdatasyncSync(this.fd);
+  /** Makes series definitions durable (before acking batches that use them), off the event loop. */
+  async syncSeries(): Promise<void> {
+    if (!this.dirtySeries || this.fd === null) return;
     this.dirtySeries = false;
+    const fd = this.fd;
+    await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
   }
 
   markAcked(seqs: readonly number[]): void {
@@ -198,7 +200,8 @@ export class AgentState {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
     this.writeAcked();
-    this.syncSeries();
+    if (this.dirtySeries && this.fd !== null) fs.fdatasyncSync(this.fd);
+    this.dirtySeries = false;
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
   }
