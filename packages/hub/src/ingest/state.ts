@@ -21,6 +21,11 @@ export class AgentState {
   /** Metric names of the agent's series (for query warnings: can a selector touch this agent?). */
   names = new Set<string>();
   private fd: number | null = null;
+  /**
+   * One copy of each label name and value of this agent: decoded from the wire, "job", "bench"
+   * or an instance name would otherwise be a separate string in each of 100k series.
+   */
+  private readonly strings = new Map<string, string>();
   private dirtySeries = false;
   private ackTimer: NodeJS.Timeout | null = null;
 
@@ -89,10 +94,18 @@ export class AgentState {
 
   private pushSeries(flat: string[]): void {
     const l: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) l[flat[i]!] = flat[i + 1]!;
+    for (let i = 0; i + 1 < flat.length; i += 2) l[this.intern(flat[i]!)] = this.intern(flat[i + 1]!);
     if (l.__name__ !== undefined) this.names.add(l.__name__);
     this.labels.push(l);
     this.refs.push(this.labels.length > this.maxSeries ? -1 : 0);
+  }
+
+  private intern(s: string): string {
+    const have = this.strings.get(s);
+    if (have !== undefined) return have;
+    // Long values are rarely shared: only names and values up to 64 characters are pooled, up to a million.
+    if (s.length <= 64 && this.strings.size < 1_000_000) this.strings.set(s, s);
+    return s;
   }
 
   /** Starts a new sequence and series space when the agent's buffer epoch changed. */
@@ -103,6 +116,7 @@ export class AgentState {
     this.labels = [];
     this.refs = [];
     this.names = new Set();
+    this.strings.clear();
     if (this.dir) {
       if (this.fd !== null) fs.closeSync(this.fd);
       this.fd = null;
