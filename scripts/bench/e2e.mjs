@@ -167,7 +167,7 @@ function parseMetrics(body) {
 }
 
 async function metrics(base) {
-  try { return parseMetrics(await text(`${base}/metrics`, 30_000)); } catch { return new Map(); }
+  try { return parseMetrics(await text(`${base}/metrics`, 120_000)); } catch { return new Map(); }
 }
 
 async function promQuery(base, q, timeS) {
@@ -310,76 +310,89 @@ function scrapeConfigYaml(addrs) {
 
 /**
  * The common measurement. sys: { name, store (query base), scraper (targets API base), pids: {hub, agent?},
- * ingested(): Promise<number>, elBases?: {hub, agent}, scrapedCounter?(): Promise<number|null> }.
+ * bases: {hub, agent?} (/metrics of each process), ingested(maps) -> number (center's counter), scraped?(maps),
+ * eventLoop (Node processes: read the event-loop delay from the same /metrics), healthyUrl? }.
+ * Each window edge reads every process' /metrics once, in parallel: prom-client resets its event-loop histogram on
+ * every read, and a stalled hub may take long to answer, so the counters' window runs from answer to answer.
  */
 async function measure(sys, tg, n) {
-  const nominalPerSec = n * (tg.exposed) / (TICK_MS / 1000);
   if (!(await waitScraped(sys.scraper, n, 120_000))) info(`${sys.name}: not every target was scraped within 120 s of start`);
   await sleep(WARMUP * 1000);
+  const readAll = async () => {
+    const maps = {};
+    let tHub = 0;
+    await Promise.all(Object.entries(sys.bases).map(async ([k, b]) => {
+      maps[k] = await metrics(b);
+      if (k === 'hub') tHub = performance.now();
+    }));
+    return { maps, tHub };
+  };
 
-  // window start: counters, CPU, event-loop histograms (prom-client resets them on every /metrics read)
-  const el = sys.elBases ?? {};
-  await Promise.all(Object.values(el).map((b) => metrics(b)));
-  const c0 = await sys.ingested();
-  const s0 = sys.scrapedCounter ? await sys.scrapedCounter() : null;
   const cpu0 = Object.fromEntries(Object.entries(sys.pids).map(([k, pid]) => [k, cpuSec(pid)]));
-  const w0 = performance.now();
+  const tc0 = performance.now();
+  const a = await readAll();
   const rss = rssSampler(sys.pids);
   const healthy = sys.healthyUrl ? latencyProbe(sys.healthyUrl, 500) : null;
 
-  await sleep(SECONDS * 1000);
+  await sleep(Math.max(0, SECONDS * 1000 - (performance.now() - tc0)));
 
   const cpu1 = Object.fromEntries(Object.entries(sys.pids).map(([k, pid]) => [k, cpuSec(pid)]));
-  // event-loop figures first: every /metrics read (the counters' too) resets prom-client's histogram
+  const cpuWall = (performance.now() - tc0) / 1000;
+  const b = await readAll();
+  const wall = (b.tHub - a.tHub) / 1000; // the counters' window
+  const readSec = (b.tHub - tc0) / 1000 - cpuWall;
+  if (readSec > 2) info(`${sys.name}: /metrics took ${readSec.toFixed(1)} s to answer at the window end`);
   const elP99 = {};
   const elMax = {};
-  await Promise.all(Object.entries(el).map(async ([k, b]) => {
-    const m = await metrics(b);
-    elP99[k] = eventLoopP99Ms(m);
-    elMax[k] = (m.get('nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000;
-  }));
-  const c1 = await sys.ingested();
-  const s1 = sys.scrapedCounter ? await sys.scrapedCounter() : null;
-  const wall = (performance.now() - w0) / 1000;
+  if (sys.eventLoop) {
+    for (const [k, m] of Object.entries(b.maps)) {
+      elP99[k] = m.size ? eventLoopP99Ms(m) : null;
+      elMax[k] = (m.get('nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000;
+    }
+  }
   const rssPeakKb = rss.stop();
   const hwmKb = Object.fromEntries(Object.entries(sys.pids).map(([k, pid]) => [k, statusKb(pid, 'VmHWM')]));
   const tEnd = Date.now() / 1000;
+  const c0 = sys.ingested(a.maps), c1 = sys.ingested(b.maps);
+  const s0 = sys.scraped?.(a.maps) ?? null, s1 = sys.scraped?.(b.maps) ?? null;
 
   // synthetic per-scrape series (up, scrape_*) as the store has them, so nominal counts what a scrape produces
   const synth = (await promQuery(sys.store, `count({__name__=~"up|scrape_.+",instance="${tg.addrs[0]}"})`, tEnd)) ?? 5;
   const nominal = n * (tg.exposed + synth) * (wall / (TICK_MS / 1000));
   const ingested = c1 - c0;
   const tApi = await targetsApi(sys.scraper);
-  const durStore = await promQuery(sys.store, `avg(avg_over_time(scrape_duration_seconds{job="${JOB}"}[${Math.round(wall)}s]))`, tEnd);
+  const durStore = await promQuery(sys.store, `avg(avg_over_time(scrape_duration_seconds{job="${JOB}"}[${Math.max(1, Math.round(cpuWall))}s]))`, tEnd);
   const upStore = await promQuery(sys.store, `sum(up{job="${JOB}"})`, tEnd);
   const healthyRes = healthy ? await healthy.stop() : null;
   return {
-    nominalPerSec, synth, nominal, ingested, wall,
+    synth, nominal, ingested, wall,
     ratio: ingested / nominal,
     scrapedRatio: s0 !== null && s1 !== null ? (s1 - s0) / nominal : null,
     cpu: Object.fromEntries(Object.keys(sys.pids).map((k) => [k, cpu1[k] - cpu0[k]])),
+    cpuWall,
     hwmMb: Object.fromEntries(Object.entries(hwmKb).map(([k, v]) => [k, v / 1024])),
     rssPeakMb: Object.fromEntries(Object.entries(rssPeakKb).map(([k, v]) => [k, v / 1024])),
     up: tApi?.up ?? upStore, upTotal: n,
-    scrapeMs: durStore !== null ? durStore * 1000 : tApi?.avgDurMs ?? null,
+    scrapeMs: durStore !== null ? durStore * 1000 : null,
     scrapeMsLast: tApi?.avgDurMs ?? null,
     elP99, elMax, healthy: healthyRes,
   };
 }
 
 function report(prefix, r, n, extra) {
-  const wl = `${n} targets x ${SERIES} series @ 1s = ${Math.round(n * SERIES / (TICK_MS / 1000) / 1000)}k samples/s nominal, ${Math.round(r.wall)} s window after ${WARMUP} s warm-up${extra ? ', ' + extra : ''}`;
-  const perM = (cpu) => cpu / (r.ingested / 1e6);
-  out(`bench: ${prefix}_ingest_ratio ${fmt(r.ratio, 3)} ratio (${wl}; ${r.ingested} of ${Math.round(r.nominal)} samples incl. ${r.synth} synthetic per scrape)`);
+  const wl = `${n} targets x ${SERIES} series @ 1s = ${(n * SERIES / (TICK_MS / 1000)).toLocaleString('en-US')} samples/s nominal, ${Math.round(r.cpuWall)} s window after ${WARMUP} s warm-up${extra ? ', ' + extra : ''}`;
+  // CPU over its own window, samples over the counters' window (they differ when a stalled hub answers late)
+  const perM = (cpu) => (cpu / r.cpuWall) / (r.ingested / r.wall / 1e6);
+  out(`bench: ${prefix}_ingest_ratio ${fmt(r.ratio, 3)} ratio (${wl}; ${r.ingested} of ${Math.round(r.nominal)} samples incl. ${r.synth} synthetic per scrape, counters ${r.wall.toFixed(1)} s apart)`);
   if (r.scrapedRatio !== null) info(`${prefix}: scraped by the agent in the window: ${fmt(r.scrapedRatio, 3)} of nominal`);
-  if ('agent' in r.cpu) out(`bench: ${prefix}_agent_cpu_sec_per_million_samples ${fmt(perM(r.cpu.agent))} s (${wl}; ${fmt(r.cpu.agent, 1)} CPU-s, per sample ingested by the center, incl. scraping)`);
-  out(`bench: ${prefix}_hub_cpu_sec_per_million_samples ${fmt(perM(r.cpu.hub))} s (${wl}; ${fmt(r.cpu.hub, 1)} CPU-s${extra?.includes('scrapes itself') ? ', scrape + parse + store' : ''})`);
+  if ('agent' in r.cpu) out(`bench: ${prefix}_agent_cpu_sec_per_million_samples ${fmt(perM(r.cpu.agent))} s (${wl}; ${fmt(r.cpu.agent, 1)} CPU-s in ${fmt(r.cpuWall, 1)} s, per sample ingested by the center, incl. scraping)`);
+  out(`bench: ${prefix}_hub_cpu_sec_per_million_samples ${fmt(perM(r.cpu.hub))} s (${wl}; ${fmt(r.cpu.hub, 1)} CPU-s in ${fmt(r.cpuWall, 1)} s${extra?.includes('scrapes itself') ? ', scrape + parse + store' : ''})`);
   out(`bench: ${prefix}_hub_rss_mb ${fmt(r.hwmMb.hub, 1)} MB (${wl}; peak RSS VmHWM, window peak ${fmt(r.rssPeakMb.hub, 1)})`);
   if ('agent' in r.hwmMb) out(`bench: ${prefix}_agent_rss_mb ${fmt(r.hwmMb.agent, 1)} MB (${wl}; peak RSS VmHWM, window peak ${fmt(r.rssPeakMb.agent, 1)})`);
-  out(`bench: ${prefix}_scrape_duration_ms ${fmt(r.scrapeMs, 1)} ms (${wl}; avg over the window from the store, last scrapes avg ${fmt(r.scrapeMsLast, 1)} ms; ${r.up ?? 'n/a'} of ${r.upTotal} targets up)`);
+  out(`bench: ${prefix}_scrape_duration_ms ${fmt(r.scrapeMs ?? r.scrapeMsLast, 1)} ms (${wl}; ${r.scrapeMs !== null ? 'avg of scrape_duration_seconds over the window, from the store' : 'the store did not answer: avg of the last scrapes from the scraper\'s /api/v1/targets'}; last scrapes avg ${fmt(r.scrapeMsLast, 1)} ms; ${r.up ?? 'n/a'} of ${r.upTotal} targets up)`);
   out(`bench: ${prefix}_targets_up ${r.up ?? 'n/a'} targets (${wl}; of ${r.upTotal})`);
   for (const k of Object.keys(r.elP99)) {
-    out(`bench: ${prefix}_${k}_event_loop_p99_ms ${fmt(r.elP99[k], 1)} ms (${wl}; ${k}, over the window, prom-client 10 ms resolution; max ${fmt(r.elMax[k], 1)} ms)`);
+    out(`bench: ${prefix}_${k}_event_loop_p99_ms ${fmt(r.elP99[k], 1)} ms (${wl}; ${k}, over the window, prom-client's 10 ms resolution included; max ${fmt(r.elMax[k], 1)} ms${r.elP99[k] === null ? '; /metrics did not answer in time' : ''})`);
   }
   if (r.healthy) out(`bench: ${prefix}_hub_healthy_max_ms ${fmt(r.healthy.max, 1)} ms (${wl}; slowest GET /-/healthy of ${r.healthy.n}, every 0.5 s over the window${r.healthy.failed ? `, ${r.healthy.failed} failed` : ''})`);
   return wl;
@@ -406,14 +419,15 @@ async function runVigil(tg, n) {
     const agentUrl = (await waitLog(agent, /"url":"(http:\/\/127\.0\.0\.1:\d+)"/, 30_000))[1];
     const sys = {
       name: 'vigil', store: hubUrl, scraper: agentUrl, pids: { hub: hub.pid, agent: agent.pid },
-      ingested: async () => (await metrics(hubUrl)).get('vigil_hub_samples_ingested_total') ?? NaN,
-      scrapedCounter: async () => (await metrics(agentUrl)).get('vigil_agent_samples_scraped_total') ?? null,
-      elBases: { hub: hubUrl, agent: agentUrl },
+      bases: { hub: hubUrl, agent: agentUrl },
+      ingested: (m) => m.hub.get('vigil_hub_samples_ingested_total') ?? NaN,
+      scraped: (m) => m.agent.get('vigil_agent_samples_scraped_total') ?? null,
+      eventLoop: true,
       healthyUrl: `${hubUrl}/-/healthy`,
     };
     const r = await measure(sys, tg, n);
     const am = await metrics(agentUrl);
-    info(`vigil: agent at window end: lag ${fmt(am.get('vigil_agent_lag_seconds'), 1)} s, unacked blocks ${am.get('vigil_agent_buffer_unacked_blocks') ?? 'n/a'}, buffer ${fmt((am.get('vigil_agent_buffer_bytes') ?? NaN) / 2 ** 20, 1)} MiB, reconnects ${am.get('vigil_agent_reconnects_total') ?? 'n/a'}, dropped ${am.get('vigil_agent_buffer_dropped_samples_total') ?? 'n/a'}`);
+    info(`vigil: agent at window end: unacked blocks ${am.get('vigil_agent_buffer_unacked_blocks') ?? 'n/a'}, buffer ${fmt((am.get('vigil_agent_buffer_bytes') ?? NaN) / 2 ** 20, 1)} MiB, reconnects ${am.get('vigil_agent_reconnects_total') ?? 'n/a'}, dropped ${am.get('vigil_agent_buffer_dropped_samples_total') ?? 'n/a'}`);
     const wl = report('e2e', r, n);
 
     // stop the agent, then flush the hub and measure its data dir per stored sample
@@ -454,7 +468,8 @@ async function runPrometheus(tg, n) {
     await waitHttp(prom, `${base}/-/ready`, 60_000);
     const sys = {
       name: 'prometheus', store: base, scraper: base, pids: { hub: prom.pid },
-      ingested: async () => (await metrics(base)).get('prometheus_tsdb_head_samples_appended_total') ?? NaN,
+      bases: { hub: base },
+      ingested: (m) => m.hub.get('prometheus_tsdb_head_samples_appended_total') ?? NaN,
     };
     const r = await measure(sys, tg, n);
     const wl = report('e2e_prometheus', r, n, 'Prometheus scrapes itself, one process');
@@ -485,7 +500,7 @@ async function runVm(tg, n) {
   try {
     const vmPort = await freePort();
     const vmBase = `http://127.0.0.1:${vmPort}`;
-    const vm = spawnChild('victoria-metrics', PEERS.vm, [`-storageDataPath=${path.join(dir, 'vm')}`, `-httpListenAddr=127.0.0.1:${vmPort}`, '-retentionPeriod=100y',
+    const vm = spawnChild('victoria-metrics', PEERS.vm, [`-storageDataPath=${path.join(dir, 'vm')}`, `-httpListenAddr=127.0.0.1:${vmPort}`, '-retentionPeriod=100y', '-search.latencyOffset=0s', '-search.disableCache',
       '-loggerLevel=WARN'], { cwd: dir });
     await waitHttp(vm, `${vmBase}/health`, 60_000);
     const agPort = await freePort();
@@ -497,11 +512,9 @@ async function runVm(tg, n) {
     const vmRows = async () => (await metrics(vmBase)).get('vm_rows_inserted_total') ?? NaN;
     const sys = {
       name: 'vm', store: vmBase, scraper: agBase, pids: { hub: vm.pid, agent: vmagent.pid },
-      ingested: vmRows,
-      scrapedCounter: async () => {
-        const m = await metrics(agBase);
-        return m.get('vm_promscrape_scraped_samples_sum') ?? m.get('vmagent_remotewrite_rows_pushed_after_relabel_total') ?? null;
-      },
+      bases: { hub: vmBase, agent: agBase },
+      ingested: (m) => m.hub.get('vm_rows_inserted_total') ?? NaN,
+      scraped: (m) => m.agent.get('vm_promscrape_scraped_samples_sum') ?? null,
     };
     const r = await measure(sys, tg, n);
     const wl = report('e2e_vm', r, n, 'vmagent scrapes, remote-writes to victoria-metrics');
