@@ -124,6 +124,22 @@ async function waitHttp(p, url, timeoutMs) {
   }
 }
 
+/** The warnings and errors a Vigil program logged (JSON lines, level >= 40), grouped by message, as # log: lines. */
+function dumpWarnings(p, max = 12) {
+  const seen = new Map();
+  for (const line of p.log().split('\n')) {
+    let j;
+    try { j = JSON.parse(line); } catch { if (/error|warn/i.test(line)) j = { level: 40, msg: line.slice(0, 300) }; else continue; }
+    if (!j || (j.level ?? 0) < 40) continue;
+    const key = `${j.level >= 50 ? 'error' : 'warn'}: ${j.msg}${j.err ? ` (${String(j.err.message ?? j.err).slice(0, 200)})` : ''}${j.reason ? ` reason=${j.reason}` : ''}`;
+    const e = seen.get(key) ?? { n: 0, first: j.time };
+    e.n++;
+    seen.set(key, e);
+  }
+  for (const [k, e] of [...seen].slice(0, max)) out(`# log: ${p.name}: ${k} x${e.n}${e.first ? ` (first ${e.first})` : ''}`);
+  if (seen.size > max) out(`# log: ${p.name}: ${seen.size - max} more kinds of warnings`);
+}
+
 // ---------------------------------------------------------------- small helpers: ports, HTTP, /proc, du, metrics
 
 function freePort() {
@@ -389,7 +405,7 @@ function report(prefix, r, n, extra) {
   out(`bench: ${prefix}_hub_cpu_sec_per_million_samples ${fmt(perM(r.cpu.hub))} s (${wl}; ${fmt(r.cpu.hub, 1)} CPU-s in ${fmt(r.cpuWall, 1)} s${extra?.includes('scrapes itself') ? ', scrape + parse + store' : ''})`);
   out(`bench: ${prefix}_hub_rss_mb ${fmt(r.hwmMb.hub, 1)} MB (${wl}; peak RSS VmHWM, window peak ${fmt(r.rssPeakMb.hub, 1)})`);
   if ('agent' in r.hwmMb) out(`bench: ${prefix}_agent_rss_mb ${fmt(r.hwmMb.agent, 1)} MB (${wl}; peak RSS VmHWM, window peak ${fmt(r.rssPeakMb.agent, 1)})`);
-  out(`bench: ${prefix}_scrape_duration_ms ${fmt(r.scrapeMs ?? r.scrapeMsLast, 1)} ms (${wl}; ${r.scrapeMs !== null ? 'avg of scrape_duration_seconds over the window, from the store' : 'the store did not answer: avg of the last scrapes from the scraper\'s /api/v1/targets'}; last scrapes avg ${fmt(r.scrapeMsLast, 1)} ms; ${r.up ?? 'n/a'} of ${r.upTotal} targets up)`);
+  out(`bench: ${prefix}_scrape_duration_ms ${fmt(r.scrapeMs ?? r.scrapeMsLast, 1)} ms (${wl}; ${r.scrapeMs !== null ? 'avg of scrape_duration_seconds over the window, from the store' : 'no answer or no data from the store: avg of the last scrapes from the scraper\'s /api/v1/targets'}; last scrapes avg ${fmt(r.scrapeMsLast, 1)} ms; ${r.up ?? 'n/a'} of ${r.upTotal} targets up)`);
   out(`bench: ${prefix}_targets_up ${r.up ?? 'n/a'} targets (${wl}; of ${r.upTotal})`);
   for (const k of Object.keys(r.elP99)) {
     out(`bench: ${prefix}_${k}_event_loop_p99_ms ${fmt(r.elP99[k], 1)} ms (${wl}; ${k}, over the window, prom-client's 10 ms resolution included; max ${fmt(r.elMax[k], 1)} ms${r.elP99[k] === null ? '; /metrics did not answer in time' : ''})`);
@@ -446,6 +462,8 @@ async function runVigil(tg, n) {
     const d = du(path.join(dir, 'hub'));
     reportDisk('e2e', wl, { ...d, samples, sec, healthy, what: 'hub data dir after the agent stopped and POST /api/v1/admin/tsdb/flush', flushWhat: 'POST /api/v1/admin/tsdb/flush after the run, agent stopped' });
     await hub.stop(30_000);
+    dumpWarnings(agent);
+    dumpWarnings(hub);
   } finally {
     removeTemp(dir);
   }
