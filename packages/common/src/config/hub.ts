@@ -37,6 +37,9 @@ export function isLoopbackListen(listen: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
+/** Agent ids: they name a folder at the hub, so no path separators and no `.`/`..`. */
+export const AGENT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 const BCRYPT_RE = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 export function parseHubConfig(text: string, file?: string): HubConfig {
@@ -135,6 +138,11 @@ function readAgentToken(r: FieldReader): HubConfig['agents']['tokens'][number] {
   const out: HubConfig['agents']['tokens'][number] = { token: secret };
   const dc = r.string('datacenter');
   if (dc !== undefined) out.datacenter = dc;
+  const id = r.string('agent_id');
+  if (id !== undefined) {
+    if (!AGENT_ID_RE.test(id)) r.fail(`invalid agent_id "${id}": use letters, digits, '.', '_', ':' or '-', starting with a letter or digit (at most 128)`, 'agent_id');
+    out.agent_id = id;
+  }
   return out;
 }
 

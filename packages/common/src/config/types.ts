@@ -127,7 +127,10 @@ export interface AgentConfig {
 export interface HubAgentToken {
   /** The secret (read from `token_file` when the config names a file). */
   token: string;
+  /** Every series of agents with this token carries this datacenter (overriding what they send). */
   datacenter?: string;
+  /** Agents with this token are this agent, whatever id they send. */
+  agent_id?: string;
 }
 
 export interface HubConfig {

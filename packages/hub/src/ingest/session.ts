@@ -123,7 +123,9 @@ export class Session {
         return this.onBatch(msg);
       case 'series':
         try {
+          const before = this.state.overrides;
           const refused = this.state.addSeries(msg.first, msg.labels);
+          if (this.state.overrides > before) this.metrics.identityOverrides.inc({ field: 'datacenter' }, this.state.overrides - before);
           if (refused > 0) {
             this.log.warn({ agent: this.state.id, refused }, 'series over the per-agent limit refused');
           }

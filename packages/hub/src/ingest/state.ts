@@ -2,6 +2,8 @@
  * What the hub remembers per agent across restarts (in `<dataDir>/agents/<id>/`):
  *   series.log  {"epoch":"<hex>"}\n then one JSON [name, value, ...] per line; line i = series id i
  *   acked.json  {"epoch":"<hex>","acked":[a0,b0,...]}: sequence numbers durable in storage
+ *   owner       first 32 hex digits of sha256 of the token the agent first authenticated with
+ *               ('' for anonymous): only agents with that token may use this id
  * Series definitions are written before the batches that use them are committed, and
  * fdatasync'd before those batches are acked. acked.json may lag (rewritten shortly after
  * acks): a lost update only makes the agent resend blocks that storage then drops as
@@ -46,13 +48,37 @@ export class AgentState {
   private rateMark = { t: Date.now(), n: 0 };
   targets: unknown = undefined;
 
-  constructor(readonly id: string, private readonly dir: string | null, private readonly maxSeries: number) {}
+  /** Datacenter bound to the agent's token: every series carries it, whatever the agent sent. */
+  boundDatacenter: string | undefined;
+  /** Series whose `datacenter` label was replaced by the bound one. */
+  overrides = 0;
 
-  static load(id: string, dataDir: string | undefined, maxSeries: number): AgentState {
-    const dir = dataDir ? path.join(dataDir, 'agents', encodeURIComponent(id)) : null;
-    const st = new AgentState(id, dir, maxSeries);
+  constructor(
+    readonly id: string, private readonly dir: string | null, private readonly maxSeries: number, readonly owner = '', boundDatacenter?: string,
+  ) {
+    this.boundDatacenter = boundDatacenter;
+  }
+
+  private static dirOf(id: string, dataDir: string): string {
+    return path.join(dataDir, 'agents', encodeURIComponent(id));
+  }
+
+  /** The owner recorded for an agent id, or undefined when the hub never saw it. */
+  static readOwner(id: string, dataDir: string): string | undefined {
+    try {
+      return fs.readFileSync(path.join(AgentState.dirOf(id, dataDir), 'owner'), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Loads what the hub remembers of an agent; `owner` is recorded on first contact. */
+  static load(id: string, dataDir: string | undefined, maxSeries: number, owner = '', boundDatacenter?: string): AgentState {
+    const dir = dataDir ? AgentState.dirOf(id, dataDir) : null;
+    const st = new AgentState(id, dir, maxSeries, AgentState.readOwnerOr(id, dataDir, owner), boundDatacenter);
     if (!dir) return st;
     fs.mkdirSync(dir, { recursive: true });
+    if (AgentState.readOwner(id, dataDir!) === undefined) fs.writeFileSync(path.join(dir, 'owner'), owner + '\n');
     try {
       const a = JSON.parse(fs.readFileSync(path.join(dir, 'acked.json'), 'utf8')) as { epoch: string; acked: number[] };
       st.epoch = a.epoch;
@@ -92,9 +118,18 @@ export class AgentState {
     return st;
   }
 
+  private static readOwnerOr(id: string, dataDir: string | undefined, owner: string): string {
+    return (dataDir === undefined ? undefined : AgentState.readOwner(id, dataDir)) ?? owner;
+  }
+
   private pushSeries(flat: string[]): void {
     const l: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) l[this.intern(flat[i]!)] = this.intern(flat[i + 1]!);
+    const dc = this.boundDatacenter;
+    if (dc !== undefined && l.datacenter !== dc) {
+      l.datacenter = this.intern(dc);
+      this.overrides++;
+    }
     if (l.__name__ !== undefined) this.names.add(l.__name__);
     this.labels.push(l);
     this.refs.push(this.labels.length > this.maxSeries ? -1 : 0);
