@@ -135,7 +135,7 @@ class Reader {
   }
   string(): string {
     const len = this.varint();
-    if (this.pos + len > this.end) throw new RemoteWriteError('cannot decode remote-write request: string past the end');
+    if (len < 0 || this.pos + len > this.end) throw new RemoteWriteError('cannot decode remote-write request: string past the end');
     try {
       return utf8.decode(this.buf.subarray(this.pos, (this.pos += len)));
     } catch {
@@ -152,11 +152,19 @@ class Reader {
     this.pos += 8;
     return v;
   }
+  /**
+   * Skips a field this decoder does not keep: exemplars (TimeSeries field 3), native histograms
+   * (field 4) and whatever a newer sender adds.
+   */
   skip(wire: number): void {
     if (wire === 0) this.varint();
     else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.pos += this.varint();
-    else if (wire === 5) this.pos += 4;
+    else if (wire === 2) {
+      // read the length before moving: `this.pos += this.varint()` would add it to the position before the length
+      const len = this.varint();
+      if (len < 0) throw new RemoteWriteError(`cannot decode remote-write request: negative field length ${len}`);
+      this.pos += len;
+    } else if (wire === 5) this.pos += 4;
     else throw new RemoteWriteError(`cannot decode remote-write request: unsupported wire type ${wire}`);
     if (this.pos > this.end) throw new RemoteWriteError('cannot decode remote-write request: field past the end');
   }

@@ -96,3 +96,14 @@ t.test('a timestamp of int64 max is refused with 400 and moves nothing (security
   const got = await q.select([new Matcher('=', '__name__', 'rw')]);
   t.same([...got[0]!.v], [1, 3], 'the earlier sample survives; the good one of the request is stored');
 });
+
+t.test('a series with an exemplar (field 3) or a native histogram (field 4) keeps its float samples', async (t) => {
+  const { storage, got } = fakeStorage();
+  const app = remoteWriteRoutes({ storage, logger: silentLogger });
+  const base = [...field(1, [...field(1, str('__name__')), ...field(2, str('ex'))]), ...field(2, sample(7, 1000))];
+  const exemplar = field(3, [...field(1, [...field(1, str('trace_id')), ...field(2, str('abc'))]), ...sample(1, 1000)]);
+  const histogram = field(4, [...varint(1 * 8), ...varint(3), ...varint(4 * 8), ...varint(2), ...field(11, [...varint(8), ...varint(0), ...varint(16), ...varint(2)]), ...field(12, [2, 1])]);
+  const res = await app.request('/api/v1/write', { method: 'POST', body: compress(Uint8Array.from(field(1, [...base, ...exemplar, ...histogram]))) });
+  t.equal(res.status, 204, await res.text());
+  t.same(got.map((s) => [s.labels.__name__, s.t, s.v]), [['ex', 1000, 7]]);
+});
