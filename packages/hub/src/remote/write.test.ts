@@ -97,6 +97,18 @@ t.test('a timestamp of int64 max is refused with 400 and moves nothing (security
   t.same([...got[0]!.v], [1, 3], 'the earlier sample survives; the good one of the request is stored');
 });
 
+t.test('malformed snappy is a 400 in bounded time (fuzz seed 20261204: snappyjs looped for good on these 6 bytes)', async (t) => {
+  const { storage } = fakeStorage();
+  const app = remoteWriteRoutes({ storage, logger: silentLogger });
+  for (const bytes of [[0x00, 0xfc, 0xa0, 0x5c, 0x4a, 0xb6], [0x05, 0x01, 0x00], [0x04, 0x0c, 1, 2], [0x80, 0x80, 0x80, 0x80, 0x80, 0x01]]) {
+    const res = await app.request('/api/v1/write', { method: 'POST', body: Uint8Array.from(bytes), headers: { 'Content-Encoding': 'snappy' } });
+    t.equal(res.status, 400, bytes.join(' '));
+    t.match(await res.text(), /cannot decompress snappy body/);
+  }
+  const ok = compress(writeRequest([{ labels: { __name__: 'snap', job: 'a' }, samples: [[1, 1000]] }]));
+  t.equal((await app.request('/api/v1/write', { method: 'POST', body: ok })).status, 204, 'what snappyjs compresses still decodes');
+});
+
 t.test('a series with an exemplar (field 3) or a native histogram (field 4) keeps its float samples', async (t) => {
   const { storage, got } = fakeStorage();
   const app = remoteWriteRoutes({ storage, logger: silentLogger });

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import { uncompress } from 'snappyjs';
 import { LABEL_NAME_RE, METRIC_NAME, METRIC_NAME_RE, type Logger } from '@vigil/common';
 import type { Storage } from '../storage/types.js';
 import { RemoteWriteError, decodeWriteRequest } from './proto.js';
+import { snappyUncompress } from './snappy.js';
 import { refusedSamplesError } from '../api/errors.js';
 
 export interface RemoteWriteOptions {
@@ -30,7 +30,7 @@ export function remoteWriteRoutes(opts: RemoteWriteOptions): Hono {
       if (encoding !== 'snappy') throw new RemoteWriteError(`unsupported Content-Encoding "${encoding}": remote write 1.0 uses snappy`);
       let raw: Uint8Array;
       try {
-        raw = uncompress(body, maxBody * 8);
+        raw = snappyUncompress(body, maxBody * 8);
       } catch (err) {
         throw new RemoteWriteError(`cannot decompress snappy body: ${(err as Error).message}`);
       }
