@@ -91,3 +91,12 @@ t.test('a far-future timestamp is refused with 400 and destroys nothing (securit
   t.equal(res.status, 204, 'new samples are still accepted');
   t.equal((await series(storage, 'later')).length, 1);
 });
+
+t.test('a corrupt gzip body is a 400, not a 500 (import fuzz seed 20261204)', async (t) => {
+  const storage = new MemStorage();
+  const app = importRoutes({ storage, logger: silentLogger });
+  const corrupt = Buffer.from([31, 139, 8, 0, 0, 0, 0, 0, 0, 3, 0, 2, 0, 147, 6, 215, 50, 1, 0, 0, 0]);
+  const res = await app.request('/api/v1/import/prometheus', { method: 'POST', body: corrupt, headers: { 'content-encoding': 'gzip' } });
+  t.equal(res.status, 400);
+  t.match(((await res.json()) as { error: string }).error, /cannot decompress request body: invalid stored block lengths/);
+});

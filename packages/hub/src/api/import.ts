@@ -110,7 +110,8 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
         logger.warn({ err: err.message, committed: totals.samples }, 'import stopped at a parse error');
         return c.json({ status: 'error', errorType: 'bad_data', error: `cannot import samples: ${err.message}` }, 400);
       }
-      if (err instanceof Error && /incorrect header check|unexpected end of file/.test(err.message)) {
+      // zlib's errors carry codes Z_DATA_ERROR, Z_BUF_ERROR...: every one is a body that does not inflate
+      if (err instanceof Error && (/^Z_/.test(String((err as NodeJS.ErrnoException).code)) || /incorrect header check|unexpected end of file/.test(err.message))) {
         return c.json({ status: 'error', errorType: 'bad_data', error: `cannot decompress request body: ${err.message}` }, 400);
       }
       throw err;
