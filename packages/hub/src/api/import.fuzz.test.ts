@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { Matcher, silentLogger } from '@vigil/common';
 import { MemStorage } from '../storage/mem.js';
+import { byteMutation, mutateBytes } from '../testing/fuzz.js';
 import { importRoutes } from './import.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
@@ -38,24 +39,12 @@ const line = fc.oneof(
   fc.string({ maxLength: 30 }),
 );
 const textBody = fc.array(line, { maxLength: 10 }).map((ls) => ls.join('\n') + '\n');
-const mutation = fc.record({ at: fc.nat(), kind: fc.nat(3), b: fc.nat(255) });
-function mutate(bytes: Uint8Array, ms: readonly { at: number; kind: number; b: number }[]): Buffer {
-  const a = [...bytes];
-  for (const m of ms) {
-    const at = a.length === 0 ? 0 : m.at % a.length;
-    if (m.kind === 0) a[at] = m.b;
-    else if (m.kind === 1) a.splice(at, 0, m.b);
-    else if (m.kind === 2) a.splice(at, 1 + (m.b % 8));
-    else a[at] = (a[at] ?? 0) ^ (1 << (m.b % 8));
-  }
-  return Buffer.from(a);
-}
 const body = fc.oneof(
   textBody.map((s) => ({ body: Buffer.from(s), gzip: false })),
-  fc.tuple(textBody, fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([s, ms]) => ({ body: mutate(Buffer.from(s), ms), gzip: false })),
+  fc.tuple(textBody, fc.array(byteMutation, { minLength: 1, maxLength: 4 })).map(([s, ms]) => ({ body: mutateBytes(Buffer.from(s), ms), gzip: false })),
   fc.record({ body: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)), gzip: fc.boolean() }),
   textBody.map((s) => ({ body: zlib.gzipSync(s), gzip: true })),
-  fc.tuple(textBody, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([s, ms]) => ({ body: mutate(zlib.gzipSync(s), ms), gzip: true })),
+  fc.tuple(textBody, fc.array(byteMutation, { minLength: 1, maxLength: 3 })).map(([s, ms]) => ({ body: mutateBytes(zlib.gzipSync(s), ms), gzip: true })),
   fc.tuple(textBody, fc.nat()).map(([s, n]) => { const z = zlib.gzipSync(s); return { body: z.subarray(0, n % z.length), gzip: true }; }),
 );
 const query = fc.oneof(fc.constant(''),

@@ -17,6 +17,7 @@ import {
   type HubMessage,
 } from '@vigil/common';
 import { MemStorage } from '../storage/mem.js';
+import { byteMutation, mutateBytes, type ByteMutation } from '../testing/fuzz.js';
 import { IngestServer } from './server.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
@@ -62,32 +63,20 @@ async function harness(t: Test) {
   return { storage, connect };
 }
 
-function mutate(bytes: Uint8Array, ms: readonly { at: number; kind: number; b: number }[]): Uint8Array {
-  const a = [...bytes];
-  for (const m of ms) {
-    const at = a.length === 0 ? 0 : m.at % a.length;
-    if (m.kind === 0) a[at] = m.b;
-    else if (m.kind === 1) a.splice(at, 0, m.b);
-    else if (m.kind === 2) a.splice(at, 1 + (m.b % 8));
-    else a[at] = (a[at] ?? 0) ^ (1 << (m.b % 8));
-  }
-  return Uint8Array.from(a);
-}
-const mutation = fc.record({ at: fc.nat(), kind: fc.nat(3), b: fc.nat(255) });
 
 const odd = fc.oneof(fc.constantFrom(null, true, '', 'x', -1, 1e20, -1e17, 2 ** 53, NaN, Infinity, 0.5, [], {}, [1, -1], [['a']], [['a', 1]]),
   fc.integer(), fc.double(), fc.array(fc.nat(20), { maxLength: 3 }), fc.uint8Array({ maxLength: 16 }));
 /** A frame description; batches are encoded with the session's own LaneEncoder so that some of them decode. */
 type Frame =
   | { kind: 'series'; first: number; n: number }
-  | { kind: 'batch'; ids: number[]; t: number; values: number[]; seq: number; ms: { at: number; kind: number; b: number }[] }
+  | { kind: 'batch'; ids: number[]; t: number; values: number[]; seq: number; ms: ByteMutation[] }
   | { kind: 'hb'; t: number; oldest: number | null }
   | { kind: 'odd'; type: string; fields: Record<string, unknown> }
   | { kind: 'bytes'; b: Uint8Array };
 const frame: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ kind: fc.constant('series' as const), first: fc.nat(8), n: fc.integer({ min: 1, max: 4 }) }),
   fc.record({ kind: fc.constant('batch' as const), ids: fc.uniqueArray(fc.nat(8), { minLength: 1, maxLength: 4 }), t: fc.integer({ min: NOW - 3_600_000, max: NOW }),
-    values: fc.array(fc.double(), { minLength: 4, maxLength: 4 }), seq: fc.nat(50), ms: fc.array(mutation, { maxLength: 2 }) }),
+    values: fc.array(fc.double(), { minLength: 4, maxLength: 4 }), seq: fc.nat(50), ms: fc.array(byteMutation, { maxLength: 2 }) }),
   fc.record({ kind: fc.constant('hb' as const), t: fc.integer({ min: 0, max: NOW * 2 }), oldest: fc.option(fc.nat(), { nil: null }) }),
   fc.record({ kind: fc.constant('odd' as const), type: fc.constantFrom('batch', 'series', 'hb', 'meta', 'targets', 'ack', 'x'),
     fields: fc.dictionary(fc.constantFrom('lane', 'reset', 'seqs', 'body', 'samples', 'first', 'labels', 't', 'oldest', 'newest', 'metadata', 'targets'), odd, { maxKeys: 6 }) }),
@@ -100,7 +89,7 @@ function encodeFrame(f: Frame, enc: LaneEncoder): Uint8Array {
       return encodeMessage({ type: 'series', first: f.first, labels: Array.from({ length: f.n }, (_, i) => ['__name__', `fuzz_s${f.first + i}`, 'job', 'fz']) });
     case 'batch': {
       const e = enc.encode([[{ t: f.t, ids: Int32Array.from(f.ids), values: Float64Array.from(f.values.slice(0, f.ids.length)), stale: null }]]);
-      const body = f.ms.length ? mutate(e.body, f.ms) : e.body;
+      const body = f.ms.length ? mutateBytes(e.body, f.ms) : e.body;
       return encodeMessage({ type: 'batch', lane: 0, reset: e.reset, seqs: [f.seq], samples: e.samples, body });
     }
     case 'hb':

@@ -10,6 +10,7 @@ import t, { type Test } from 'tap';
 import { compress } from 'snappyjs';
 import { Matcher, silentLogger } from '@vigil/common';
 import { MemStorage } from '../storage/mem.js';
+import { byteMutation, mutateBytes } from '../testing/fuzz.js';
 import { remoteWriteRoutes } from './write.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
@@ -93,18 +94,6 @@ const genSeries: fc.Arbitrary<GenSeries> = fc.record({
   }), { maxLength: 2 }),
 });
 
-function mutate(bytes: Uint8Array, ms: readonly { at: number; kind: number; b: number }[]): Uint8Array {
-  const a = [...bytes];
-  for (const m of ms) {
-    const at = a.length === 0 ? 0 : m.at % a.length;
-    if (m.kind === 0) a[at] = m.b;
-    else if (m.kind === 1) a.splice(at, 0, m.b);
-    else if (m.kind === 2) a.splice(at, 1 + (m.b % 8));
-    else a[at] = (a[at] ?? 0) ^ (1 << (m.b % 8));
-  }
-  return Uint8Array.from(a);
-}
-const mutation = fc.record({ at: fc.nat(), kind: fc.nat(3), b: fc.nat(255) });
 
 const KEEP_T = NOW - 600_000;
 async function keptSeries(storage: MemStorage): Promise<string> {
@@ -169,8 +158,8 @@ t.test('mutated WriteRequests and random bytes: 204 or 400, stored data intact',
   const kept = await writeKeep(t, s);
   const statuses = new Map<number, number>();
   const body = fc.oneof(
-    fc.tuple(fc.array(genSeries, { minLength: 1, maxLength: 3 }), fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([ss, ms]) => compress(mutate(encodeRequest(ss), ms))),
-    fc.tuple(fc.array(genSeries, { minLength: 1, maxLength: 3 }), fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([ss, ms]) => mutate(compress(encodeRequest(ss)), ms)),
+    fc.tuple(fc.array(genSeries, { minLength: 1, maxLength: 3 }), fc.array(byteMutation, { minLength: 1, maxLength: 4 })).map(([ss, ms]) => compress(mutateBytes(encodeRequest(ss), ms))),
+    fc.tuple(fc.array(genSeries, { minLength: 1, maxLength: 3 }), fc.array(byteMutation, { minLength: 1, maxLength: 3 })).map(([ss, ms]) => mutateBytes(compress(encodeRequest(ss)), ms)),
     fc.uint8Array({ maxLength: 300 }).map((b) => compress(b)),
     fc.uint8Array({ maxLength: 300 }),
   );
