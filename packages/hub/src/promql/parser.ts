@@ -1,4 +1,4 @@
-import { Matcher, METRIC_NAME, type MatchType } from '@vigil/common';
+import { Matcher, MatcherError, METRIC_NAME, type MatchType } from '@vigil/common';
 import {
   AGGREGATE_OPS, isComparison, isSetOp,
   type AggregateOp, type AtModifier, type BinaryOp, type Expr, type VectorMatching, type VectorSelector,
@@ -386,7 +386,7 @@ class Parser {
         try {
           matchers.push(new Matcher(type, label, v.text));
         } catch (err) {
-          this.fail(`error parsing regexp: ${(err as Error).message}`, t.pos);
+          this.fail(err instanceof MatcherError ? err.detail : (err as Error).message, t.pos);
         }
         t = this.next();
         if (t.type === 'RBRACE') break;
