@@ -76,13 +76,24 @@ t.test('what Go 1.19 refuses is refused, with its message', async (t) => {
 });
 
 t.test('fast paths answer as RE2 does', async (t) => {
-  const inputs = ['', 'foo', 'foobar', 'bar', 'fo', 'foo\nbar', '\n', 'x'];
-  for (const src of ['.*', '.+', 'foo', 'foo|bar', 'foo.*', 'foo|bar|', '']) {
+  const inputs = ['', 'foo', 'foobar', 'bar', 'fo', 'foo\nbar', '\n', 'x', 'xfoo', 'afoob', 'a\nfoo', 'foo\n', 'oo', 'é'];
+  for (const src of ['.*', '.+', 'foo', 'foo|bar', 'foo.*', 'foo|bar|', '', '.*foo', '.*oo.*', '.*.*', '.*', 'é|x']) {
     const fast = compileRegex(src);
     // the same pattern in a form no fast path takes
     const slow = compileRegex(`(?:${src})`);
     for (const s of inputs) t.equal(fast.test(s), slow.test(s), `${src} on ${JSON.stringify(s)}`);
   }
+});
+
+t.test('a pattern valid only inside ^(?:...)$ is accepted by relabeling, refused by label matchers (as Prometheus)', async (t) => {
+  const re = compileRegex('a)|(b');
+  t.ok(re.test('axyz'), '^(?:a)|(b)$ matches what starts with a');
+  t.ok(re.test('xyzb'));
+  t.notOk(re.test('xyz'));
+  t.equal(re.standaloneError?.message, 'error parsing regexp: unexpected ): `a)|(b`');
+  const err = thrown(() => new Matcher('=~', 'v', 'a)|(b'));
+  t.equal(err.detail, 'error parsing regexp: unexpected ): `a)|(b`');
+  t.equal(compileRegex('a|b').standaloneError, undefined);
 });
 
 t.test('compiled regexes are cached by source', async (t) => {

@@ -23,6 +23,11 @@ export interface RegexMatch {
 /** A compiled regex. `test`/`exec` on an anchored one match the whole input, as Prometheus anchors them. */
 export interface Regex {
   readonly source: string;
+  /**
+   * Anchored regexes: why the pattern does not parse on its own although `^(?:src)$` does (`a)|(b`).
+   * Prometheus' label matchers refuse such a pattern; relabeling and Alertmanager accept it.
+   */
+  readonly standaloneError: RegexError | undefined;
   test(s: string): boolean;
   exec(s: string): RegexMatch | null;
 }
@@ -30,9 +35,12 @@ export interface Regex {
 const META = /[\\.+*?()|[\]{}^$]/;
 const LITERAL_ALTERNATION = /^[^\\.+*?()|[\]{}^$]+(?:\|[^\\.+*?()|[\]{}^$]+)+$/;
 
-/** Patterns that need no regex engine at all; everything else goes to RE2. */
+/**
+ * Patterns that need no regex engine: a literal, an alternation of literals, `.*`, `.+`, and a literal
+ * after, before or between `.*` (as Prometheus' FastRegexMatcher). Everything else goes to RE2.
+ * `.` does not match a newline unless (?s), so the parts `.*` covers must hold none.
+ */
 function fastTest(src: string): ((s: string) => boolean) | undefined {
-  // `.` does not match a newline unless (?s)
   if (src === '.*') return (s) => !s.includes('\n');
   if (src === '.+') return (s) => s.length > 0 && !s.includes('\n');
   if (!META.test(src)) return (s) => s === src;
@@ -40,9 +48,18 @@ function fastTest(src: string): ((s: string) => boolean) | undefined {
     const set = new Set(src.split('|'));
     return (s) => set.has(s);
   }
-  if (src.endsWith('.*')) {
+  const literal = (x: string) => x !== '' && !META.test(x) && !x.includes('\n');
+  if (src.startsWith('.*') && src.endsWith('.*') && src.length > 4 && literal(src.slice(2, -2))) {
+    const inner = src.slice(2, -2);
+    return (s) => !s.includes('\n') && s.includes(inner);
+  }
+  if (src.endsWith('.*') && literal(src.slice(0, -2))) {
     const prefix = src.slice(0, -2);
-    if (prefix !== '' && !META.test(prefix)) return (s) => s.startsWith(prefix) && s.indexOf('\n', prefix.length) < 0;
+    return (s) => s.startsWith(prefix) && s.indexOf('\n', prefix.length) < 0;
+  }
+  if (src.startsWith('.*') && literal(src.slice(2))) {
+    const suffix = src.slice(2);
+    return (s) => s.endsWith(suffix) && !s.includes('\n');
   }
   return undefined;
 }
@@ -81,8 +98,12 @@ function refuseAngleNamedGroup(src: string): void {
 }
 
 class Re2Regex implements Regex {
+  /** As written, anchored or not: for exec and search, and Go's error messages. */
   private readonly re: RE2JS;
+  /** Anchored regexes: the bare pattern, tested as a whole-input match (faster than the ^(?:...)$ form). */
+  private readonly whole: RE2JS | undefined;
   private readonly fast: ((s: string) => boolean) | undefined;
+  readonly standaloneError: RegexError | undefined;
 
   constructor(readonly source: string, anchored: boolean) {
     refuseAngleNamedGroup(source);
@@ -92,10 +113,18 @@ class Re2Regex implements Regex {
       throw new RegexError(source, (err as Error).message);
     }
     this.fast = anchored ? fastTest(source) : undefined;
+    if (anchored) {
+      try {
+        this.whole = RE2JS.compile(source);
+      } catch (err) {
+        this.standaloneError = new RegexError(source, (err as Error).message);
+      }
+    }
   }
 
   test(s: string): boolean {
-    return this.fast ? this.fast(s) : this.re.test(s);
+    if (this.fast) return this.fast(s);
+    return this.whole ? this.whole.testExact(s) : this.re.test(s);
   }
 
   exec(s: string): RegexMatch | null {
