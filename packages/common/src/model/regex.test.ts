@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Matcher, MatcherError } from './matchers.js';
-import { compileRegex, compileSearchRegex, expandTemplate, RegexError, replaceAll } from './regex.js';
+import { RE2JS } from 're2js';
+import { boundDfaMemory, compileRegex, compileSearchRegex, DFA_MEMORY_BUDGET, expandTemplate, RegexError, replaceAll } from './regex.js';
 
 /** The error `fn` throws (fails the test when it throws none). */
 function thrown(fn: () => unknown): Error & { code?: string; detail?: string } {
@@ -94,6 +95,18 @@ t.test('a pattern valid only inside ^(?:...)$ is accepted by relabeling, refused
   const err = thrown(() => new Matcher('=~', 'v', 'a)|(b'));
   t.equal(err.detail, 'error parsing regexp: unexpected ): `a)|(b`');
   t.equal(compileRegex('a|b').standaloneError, undefined);
+});
+
+t.test('each regex\'s DFA memory is bounded (re2js internals still as expected)', async (t) => {
+  const re = RE2JS.compile('(a|b)*a(a|b){12}');
+  boundDfaMemory(re);
+  t.equal((re.re2() as unknown as { dfa: { maxMem: number } }).dfa.maxMem, DFA_MEMORY_BUDGET);
+  // a DFA that blows its budget falls back to the NFA and still answers right, in linear time
+  const bounded = compileRegex('(a|b)*a(a|b){12}');
+  let s = '';
+  for (let i = 0; i < 20_000; i++) s += (i * 7919) % 3 ? 'a' : 'b';
+  const ms = timed(() => t.equal(bounded.test(s), s[s.length - 13] === 'a'));
+  t.ok(ms < 3_000, `took ${ms.toFixed(0)} ms`);
 });
 
 t.test('compiled regexes are cached by source', async (t) => {

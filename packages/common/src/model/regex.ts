@@ -97,6 +97,22 @@ function refuseAngleNamedGroup(src: string): void {
   }
 }
 
+/** DFA memory a regex may hold (re2js' default is 8 MB, which thousands of cached regexes could each reach). */
+export const DFA_MEMORY_BUDGET = 256 * 1024;
+
+interface Re2Internals { prog: unknown; lazyDFA: unknown; dfa: { constructor: new (prog: unknown, maxMem: number) => unknown; maxMem: number } }
+
+/**
+ * Gives `re` a lazy DFA bounded by DFA_MEMORY_BUDGET. Past its budget the DFA starts over, then gives up to
+ * the NFA, which is linear too: a smaller budget costs speed on pathological patterns only. Reaches into
+ * re2js (no option exposes the budget); regex.test.ts checks it still applies.
+ */
+export function boundDfaMemory(re: RE2JS): void {
+  const inner = re.re2() as unknown as Partial<Re2Internals>;
+  if (!inner || !('lazyDFA' in inner) || inner.prog === undefined || !inner.dfa) return;
+  inner.lazyDFA = new inner.dfa.constructor(inner.prog, DFA_MEMORY_BUDGET);
+}
+
 class Re2Regex implements Regex {
   /** As written, anchored or not: for exec and search, and Go's error messages. */
   private readonly re: RE2JS;
@@ -112,10 +128,12 @@ class Re2Regex implements Regex {
     } catch (err) {
       throw new RegexError(source, (err as Error).message);
     }
+    boundDfaMemory(this.re);
     this.fast = anchored ? fastTest(source) : undefined;
     if (anchored) {
       try {
         this.whole = RE2JS.compile(source);
+        boundDfaMemory(this.whole);
       } catch (err) {
         this.standaloneError = new RegexError(source, (err as Error).message);
       }
