@@ -113,31 +113,50 @@ export function boundDfaMemory(re: RE2JS): void {
   inner.lazyDFA = new inner.dfa.constructor(inner.prog, DFA_MEMORY_BUDGET);
 }
 
+function compileRe2(pattern: string, source: string): RE2JS {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(pattern);
+  } catch (err) {
+    throw new RegexError(source, (err as Error).message);
+  }
+  boundDfaMemory(re);
+  return re;
+}
+
+/**
+ * An anchored regex compiles one program in the common case: the bare pattern, tested as a whole-input match
+ * (faster in re2js than the `^(?:...)$` form, and valid whenever the bare pattern is). The `^(?:...)$` form,
+ * which captures and words Go's errors, is compiled when first needed. Fast-path patterns compile nothing
+ * until a capture is asked for (a Grafana-style alternation of thousands of hosts costs no compile at all).
+ */
 class Re2Regex implements Regex {
-  /** As written, anchored or not: for exec and search, and Go's error messages. */
-  private readonly re: RE2JS;
-  /** Anchored regexes: the bare pattern, tested as a whole-input match (faster than the ^(?:...)$ form). */
+  private wrapped: RE2JS | undefined;
   private readonly whole: RE2JS | undefined;
   private readonly fast: ((s: string) => boolean) | undefined;
   readonly standaloneError: RegexError | undefined;
 
-  constructor(readonly source: string, anchored: boolean) {
+  constructor(readonly source: string, private readonly anchored: boolean) {
     refuseAngleNamedGroup(source);
+    if (!anchored) {
+      this.wrapped = compileRe2(source, source);
+      return;
+    }
+    this.fast = fastTest(source);
+    if (this.fast) return;
     try {
-      this.re = RE2JS.compile(anchored ? `^(?:${source})$` : source);
+      this.whole = compileRe2(source, source);
     } catch (err) {
-      throw new RegexError(source, (err as Error).message);
+      // Prometheus compiles ^(?:src)$ first: its error is the one to report; if it compiles, the bare
+      // pattern's error is kept for label matchers, which parse the bare pattern too
+      this.wrapped = compileRe2(`^(?:${source})$`, source);
+      this.standaloneError = err as RegexError;
     }
-    boundDfaMemory(this.re);
-    this.fast = anchored ? fastTest(source) : undefined;
-    if (anchored) {
-      try {
-        this.whole = RE2JS.compile(source);
-        boundDfaMemory(this.whole);
-      } catch (err) {
-        this.standaloneError = new RegexError(source, (err as Error).message);
-      }
-    }
+  }
+
+  /** The regex as Prometheus compiles it: `^(?:src)$` when anchored. */
+  private get re(): RE2JS {
+    return (this.wrapped ??= compileRe2(this.anchored ? `^(?:${this.source})$` : this.source, this.source));
   }
 
   test(s: string): boolean {
