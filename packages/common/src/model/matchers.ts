@@ -21,8 +21,6 @@ export class Matcher {
     if (type === '=~' || type === '!~') {
       try {
         this.re = compileRegex(value);
-        // as Prometheus' FastRegexMatcher, the pattern must also parse on its own
-        if (this.re.standaloneError) throw this.re.standaloneError;
       } catch (err) {
         throw new MatcherError(`cannot compile regex matcher (${name}${type}${JSON.stringify(value)}): ${(err as Error).message}`, (err as Error).message);
       }

@@ -1,4 +1,4 @@
-import { Matcher, MatcherError, METRIC_NAME, type MatchType } from '@vigil/common';
+import { compileRegex, Matcher, MatcherError, METRIC_NAME, type MatchType } from '@vigil/common';
 import {
   AGGREGATE_OPS, isComparison, isSetOp,
   type AggregateOp, type AtModifier, type BinaryOp, type Expr, type VectorMatching, type VectorSelector,
@@ -431,6 +431,9 @@ class Parser {
         } catch (err) {
           this.fail(err instanceof MatcherError ? err.detail : (err as Error).message, t.pos);
         }
+        // Prometheus' FastRegexMatcher also parses the pattern on its own: `a)|(b` compiles only as ^(?:a)|(b)$
+        const standalone = type === '=~' || type === '!~' ? compileRegex(v.text).standaloneError : undefined;
+        if (standalone) this.fail(standalone.message, t.pos);
         t = this.next();
         if (t.type === 'RBRACE') break;
         if (t.type === 'EOF') this.fail('unexpected end of input inside braces', t.pos);
