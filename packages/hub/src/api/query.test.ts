@@ -205,3 +205,11 @@ t.test('times and durations parse as Prometheus parses them', async (t) => {
   t.equal(parseDurationParam('1m30s'), 90000);
   t.throws(() => parseDurationParam('5 minutes'));
 });
+
+t.test('a regex error reaching the API boundary is a client error', async (t) => {
+  const { toApiError } = await import('./errors.js');
+  const { compileRegex } = await import('@vigil/common');
+  let err: unknown;
+  try { compileRegex('(?=x)'); } catch (e) { err = e; }
+  t.same(toApiError(err), { status: 400, errorType: 'bad_data', error: 'error parsing regexp: invalid or unsupported Perl syntax: `(?=`' });
+});
