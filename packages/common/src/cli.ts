@@ -66,15 +66,32 @@ export function runUntilSignal(opts: {
   stopMessage: string;
   stop: () => Promise<void>;
   reload?: () => Promise<void>;
+  /** A stop that has not finished after this long exits the process anyway (default 30 s); a second signal exits at once. */
+  graceMs?: number;
 }): Promise<void> {
+  const graceMs = opts.graceMs ?? 30_000;
   return new Promise<void>((done) => {
     let stopping = false;
     const stop = async (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        opts.logger.error({ signal }, 'second signal while stopping: exiting now');
+        process.exit(1);
+      }
       stopping = true;
-      opts.logger.info({ signal }, opts.stopMessage);
-      await opts.stop();
-      opts.logger.info({}, 'stopped');
+      opts.logger.info({ signal, graceMs }, opts.stopMessage);
+      // Every acknowledged sample is in the write-ahead log already: exiting at the bound loses nothing.
+      const bound = setTimeout(() => {
+        opts.logger.error({ graceMs }, 'graceful stop did not finish in time: exiting; the next start replays the log');
+        process.exit(1);
+      }, graceMs);
+      bound.unref();
+      try {
+        await opts.stop();
+        opts.logger.info({}, 'stopped');
+      } catch (err) {
+        opts.logger.error({ err }, 'error while stopping');
+      }
+      clearTimeout(bound);
       done();
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));

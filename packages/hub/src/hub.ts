@@ -35,6 +35,7 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
     dir: join(config.data_dir, 'tsdb'),
     retentionMs: config.retention,
     retentionBytes: config.retention_size,
+    maxFutureMs: config.limits.max_future,
     logger,
     limits: {
       maxLabelsPerSeries: config.limits.max_labels_per_series,

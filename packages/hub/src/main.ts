@@ -55,8 +55,12 @@ async function main(argv: string[]): Promise<number> {
     logger,
     stopMessage: 'stopping: closing agent streams, writing the head into chunks',
     stop: async () => {
-      await listening.close();
+      // Stop accepting first, then close the agent streams and the store, then wait for the
+      // listener: upgraded agent sockets count as open connections, so waiting for the listener
+      // before closing the streams waited for the agents to leave (minutes, while still acking).
+      const closed = listening.close();
       await hub.close();
+      await closed;
     },
     reload: () => hub.reload(),
   });

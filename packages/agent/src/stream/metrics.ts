@@ -17,7 +17,7 @@ export class StreamMetrics {
     const registers = [registry];
     this.samplesScraped = new Counter({ name: 'vigil_agent_samples_scraped_total', help: 'Samples handed to the streamer (scrapes, pushes, host exporter).', registers });
     this.samplesAcked = new Counter({ name: 'vigil_agent_samples_acked_total', help: 'Samples the hub acknowledged as durable.', registers });
-    this.samplesRejected = new Counter({ name: 'vigil_agent_samples_rejected_total', help: 'Samples the hub refused (malformed or oversized batches).', registers });
+    this.samplesRejected = new Counter({ name: 'vigil_agent_samples_rejected_total', help: 'Samples the hub refused (malformed or oversized batches, timestamps out of bounds, limits).', registers });
     this.wireBytes = new Counter({ name: 'vigil_agent_wire_bytes_sent_total', help: 'Bytes written to the hub connection (after compression, with framing).', registers });
     this.droppedSamples = new Counter({ name: 'vigil_agent_buffer_dropped_samples_total', help: 'Unsent samples dropped because the buffer was full or too old.', registers });
     this.reconnects = new Counter({ name: 'vigil_agent_reconnects_total', help: 'Connection attempts to the hub after the first.', registers });

@@ -431,6 +431,12 @@ export class Streamer implements SampleSink {
         this.inFlightFrames = Math.max(0, this.inFlightFrames - 1);
         this.counters.acked += samples;
         this.metrics.samplesAcked.inc(samples);
+        if (msg.refused !== undefined && msg.refused > 0) {
+          // Samples the hub will never store (e.g. timestamps too far ahead of its clock): counted, not resent.
+          this.counters.rejected += msg.refused;
+          this.metrics.samplesRejected.inc(msg.refused);
+          this.log.debug({ refused: msg.refused, reasons: msg.reasons }, 'hub refused samples of acked blocks');
+        }
         this.lastAckAt = Date.now();
         this.pump();
         return;

@@ -16,7 +16,7 @@ export function defaultHubConfig(): HubConfig {
     evaluation_interval: 15_000,
     alerting: { alertmanagers: [] },
     remote_write: [],
-    limits: { max_series_per_agent: 1_000_000, max_labels_per_series: 64, max_label_name_length: 256, max_label_value_length: 4096 },
+    limits: { max_series_per_agent: 1_000_000, max_labels_per_series: 64, max_label_name_length: 256, max_label_value_length: 4096, max_future: 600_000 },
   };
 }
 
@@ -36,6 +36,9 @@ export function isLoopbackListen(listen: string): boolean {
   const h = hp.host.toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
+
+/** Agent ids: they name a folder at the hub, so no path separators and no `.`/`..`. */
+export const AGENT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 const BCRYPT_RE = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
@@ -109,6 +112,8 @@ export function parseHubConfig(text: string, file?: string): HubConfig {
       const v = limits.count(key);
       if (v !== undefined) cfg.limits[key] = v;
     }
+    const future = limits.duration('max_future');
+    if (future !== undefined) cfg.limits.max_future = future;
     limits.done();
   }
   root.done();
@@ -133,6 +138,11 @@ function readAgentToken(r: FieldReader): HubConfig['agents']['tokens'][number] {
   const out: HubConfig['agents']['tokens'][number] = { token: secret };
   const dc = r.string('datacenter');
   if (dc !== undefined) out.datacenter = dc;
+  const id = r.string('agent_id');
+  if (id !== undefined) {
+    if (!AGENT_ID_RE.test(id)) r.fail(`invalid agent_id "${id}": use letters, digits, '.', '_', ':' or '-', starting with a letter or digit (at most 128)`, 'agent_id');
+    out.agent_id = id;
+  }
   return out;
 }
 

@@ -127,7 +127,10 @@ export interface AgentConfig {
 export interface HubAgentToken {
   /** The secret (read from `token_file` when the config names a file). */
   token: string;
+  /** Every series of agents with this token carries this datacenter (overriding what they send). */
   datacenter?: string;
+  /** Agents with this token are this agent, whatever id they send. */
+  agent_id?: string;
 }
 
 export interface HubConfig {
@@ -163,5 +166,7 @@ export interface HubConfig {
     max_label_name_length: number;
     /** Default 4096. */
     max_label_value_length: number;
+    /** Samples further ahead of the hub's clock are refused (ms; default 10 minutes). */
+    max_future: number;
   };
 }

@@ -32,19 +32,53 @@ const num = (m: Record<string, unknown>, k: string): number => {
   return v;
 };
 
-/** Decodes and validates a message sent by an agent. Throws WireError. */
+/** Largest time a Date holds (ms); link times must also be non-negative (after 1970). */
+const MAX_TIME_MS = 8.64e15;
+
+/** A non-negative safe integer field (`optional`: absent or null is fine). */
+function count(m: Record<string, unknown>, k: string, optional = false): void {
+  const v = m[k];
+  if (optional && (v === undefined || v === null)) return;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new WireError(`cannot decode ${String(m.type)} message: field ${k} (${describe(v)}) is not a non-negative integer`);
+  }
+}
+
+/** A time in ms since 1970 that a Date can hold (`optional`: absent or null is fine). */
+function time(m: Record<string, unknown>, k: string, optional = false): void {
+  const v = m[k];
+  if (optional && (v === undefined || v === null)) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_TIME_MS) {
+    throw new WireError(`cannot decode ${String(m.type)} message: field ${k} (${describe(v)}) is not a time in ms since 1970`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  return Array.isArray(v) ? 'a list' : typeof v;
+}
+
+function isMetadata(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as Record<string, unknown>;
+  return typeof o.metric === 'string' && typeof o.type === 'string' && typeof o.help === 'string' && typeof o.unit === 'string';
+}
+
+/** Decodes and validates a message sent by an agent: every field, so that a bad one is a WireError, never a crash later. */
 export function decodeAgentMessage(buf: Uint8Array): AgentMessage {
   const m = unpackObject(buf);
   switch (m.type) {
     case 'batch': {
       if (m.lane !== 0 && m.lane !== 1) throw new WireError('cannot decode batch: lane must be 0 or 1');
+      if (m.reset !== undefined && typeof m.reset !== 'boolean') throw new WireError('cannot decode batch: reset must be true or false');
       if (!isIntArray(m.seqs) || m.seqs.length === 0) throw new WireError('cannot decode batch: seqs must be a non-empty list of integers');
       if (!(m.body instanceof Uint8Array)) throw new WireError('cannot decode batch: body is not binary');
-      num(m, 'samples');
+      count(m, 'samples');
       return m as unknown as AgentMessage;
     }
     case 'series': {
-      num(m, 'first');
+      count(m, 'first');
       if (!Array.isArray(m.labels)) throw new WireError('cannot decode series: labels is not a list');
       for (const l of m.labels) {
         if (!Array.isArray(l) || l.length % 2 !== 0 || l.some((s) => typeof s !== 'string')) {
@@ -54,15 +88,21 @@ export function decodeAgentMessage(buf: Uint8Array): AgentMessage {
       return m as unknown as AgentMessage;
     }
     case 'hb':
-      num(m, 't');
+      time(m, 't');
+      time(m, 'oldest', true);
+      time(m, 'newest', true);
+      count(m, 'bufferedBytes', true);
+      count(m, 'backlogBlocks', true);
       return m as unknown as AgentMessage;
     case 'meta':
-      if (!Array.isArray(m.metadata)) throw new WireError('cannot decode meta: metadata is not a list');
+      if (!Array.isArray(m.metadata) || !m.metadata.every(isMetadata)) {
+        throw new WireError('cannot decode meta: metadata is not a list of {metric, type, help, unit} strings');
+      }
       return m as unknown as AgentMessage;
     case 'targets':
       return m as unknown as AgentMessage;
     default:
-      throw new WireError(`cannot decode message: unknown type ${JSON.stringify(m.type)}`);
+      throw new WireError(`cannot decode message: unknown type ${describe(m.type)}`);
   }
 }
 

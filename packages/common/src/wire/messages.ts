@@ -49,12 +49,18 @@ export interface BatchMsg {
   body: Uint8Array;
 }
 
-/** Hub → agent: these sequence numbers are durable at the hub. */
+/**
+ * Hub → agent: the hub is done with these sequence numbers: their samples are durable, except
+ * `refused` ones that the hub will never store (resending cannot help), counted by reason in
+ * `reasons` (`too_far_in_future`, `too_old`, `invalid_timestamp`, limits).
+ */
 export interface AckMsg {
   type: 'ack';
   seqs: number[];
   samples: number;
   duplicates: number;
+  refused?: number;
+  reasons?: Record<string, number>;
 }
 
 export type NackCode = 'malformed' | 'too_large' | 'out_of_sync' | 'unknown_series';

@@ -36,3 +36,17 @@ export function toApiError(err: unknown): ApiError {
 export function apiError(errorType: ErrorType, error: string): ApiError {
   return { status: STATUS[errorType], errorType, error };
 }
+
+/**
+ * The answer to a write of which some samples were refused (the others are durable): names how
+ * many and why, as Prometheus' remote write and VictoriaMetrics' import answer 400 for samples out of bounds.
+ */
+export function refusedSamplesError(refused: number, total: number, reasons: Readonly<Record<string, number>>): ApiError {
+  const why = Object.entries(reasons).map(([r, n]) => `${r}: ${n}`).join(', ');
+  return apiError('bad_data', `cannot store ${refused} of ${total} samples (${why || 'refused'}); the other ${total - refused} samples were stored`);
+}
+
+/** Adds `from`'s reasons into `into`. */
+export function addReasons(into: Record<string, number>, from: Readonly<Record<string, number>> | undefined): void {
+  if (from) for (const r in from) into[r] = (into[r] ?? 0) + from[r]!;
+}

@@ -71,3 +71,23 @@ t.test('UTF-8 text split anywhere across body chunks', async (t) => {
   const got = await series(storage, 'u');
   t.same(got.map((s) => [s.labels.city, s.labels.note, s.v]), [['Zürich', '東京', [1, 2]], ['Mālie', undefined, [3]]]);
 });
+
+t.test('a far-future timestamp is refused with 400 and destroys nothing (security issue, defect 1)', async (t) => {
+  const storage = new MemStorage({ retentionMs: 86_400_000 });
+  const app = importRoutes({ storage, logger: silentLogger });
+  const now = Date.now();
+  let res = await app.request('/api/v1/import/prometheus', { method: 'POST', body: `kept 1 ${now - 3_600_000}\n` });
+  t.equal(res.status, 204);
+  res = await app.request('/api/v1/import/prometheus', { method: 'POST', body: `x 1 9999999999999999\nok 2 ${now}\n` });
+  t.equal(res.status, 400, 'the answer tells the truth');
+  const body = await res.json() as { errorType: string; error: string };
+  t.equal(body.errorType, 'bad_data');
+  t.match(body.error, /cannot store 1 of 2 samples \(too_far_in_future: 1\); the other 1 samples were stored/);
+  await storage.flush();
+  t.same((await series(storage, 'kept'))[0]?.v, [1], 'earlier data survives retention');
+  t.same(await series(storage, 'x'), [], 'the future sample is not stored');
+  t.equal((await series(storage, 'ok')).length, 1, 'the good sample of the same request is stored');
+  res = await app.request('/api/v1/import/prometheus', { method: 'POST', body: `later 3 ${now}\n` });
+  t.equal(res.status, 204, 'new samples are still accepted');
+  t.equal((await series(storage, 'later')).length, 1);
+});

@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { Hono } from 'hono';
 import { ImportParser, ParseError, type Labels, type Logger } from '@vigil/common';
 import type { Appender, Storage } from '../storage/types.js';
+import { addReasons, refusedSamplesError } from './errors.js';
 
 /** Samples per commit: big enough to amortise the log fsync, small enough to bound memory. */
 const COMMIT_EVERY = 100_000;
@@ -53,6 +54,7 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
     let pending = 0;
     let now = Date.now();
     const totals = { samples: 0, appended: 0, duplicates: 0, conflicts: 0, rejected: 0 };
+    const reasons: Record<string, number> = {};
     const parser = new ImportParser((key, labels, value, ts) => {
       let e = series.get(key);
       if (e === undefined) {
@@ -70,6 +72,7 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
       totals.duplicates += st.duplicates;
       totals.conflicts += st.conflicts;
       totals.rejected += st.rejected;
+      addReasons(reasons, st.rejectReasons);
       pending = 0;
     };
     const started = Date.now();
@@ -113,6 +116,10 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
       throw err;
     }
     logger.info({ ...totals, series: series.size, seconds: (Date.now() - started) / 1000 }, 'import done');
+    if (totals.rejected > 0) {
+      const e = refusedSamplesError(totals.rejected, totals.samples, reasons);
+      return c.json({ status: 'error', errorType: e.errorType, error: e.error }, e.status as 400);
+    }
     return c.body(null, 204);
   });
   return app;

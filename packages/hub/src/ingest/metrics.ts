@@ -5,17 +5,24 @@ import type { AgentState } from './state.js';
 export class IngestMetrics {
   readonly ingested: Counter;
   readonly duplicates: Counter;
-  readonly rejected: Counter;
+  readonly rejected: Counter<'reason'>;
   readonly nacks: Counter<'code'>;
   readonly refusedConnections: Counter<'reason'>;
+  readonly identityOverrides: Counter<'field'>;
 
   constructor(readonly registry: Registry, agents: () => Iterable<AgentState>) {
     const registers = [registry];
     this.ingested = new Counter({ name: 'vigil_hub_samples_ingested_total', help: 'Samples stored from agent streams.', registers });
     this.duplicates = new Counter({ name: 'vigil_hub_duplicate_samples_total', help: 'Samples dropped as already stored (by agent sequence or by series and timestamp).', registers });
-    this.rejected = new Counter({ name: 'vigil_hub_ingest_rejected_samples_total', help: 'Samples refused (series limit, storage limits).', registers });
+    this.rejected = new Counter({
+      name: 'vigil_hub_ingest_rejected_samples_total', help: 'Samples from agents refused, by reason (series_limit, too_far_in_future, too_old, ...).', labelNames: ['reason'], registers,
+    });
     this.nacks = new Counter({ name: 'vigil_hub_ingest_nacks_total', help: 'Frames refused with a reason, by code.', labelNames: ['code'], registers });
     this.refusedConnections = new Counter({ name: 'vigil_hub_ingest_refused_connections_total', help: 'Agent connections refused at the upgrade.', labelNames: ['reason'], registers });
+    this.identityOverrides = new Counter({
+      name: 'vigil_hub_ingest_identity_overrides_total', help: 'What an agent sent that its token overrode: agent_id (per connection), datacenter (per series).',
+      labelNames: ['field'], registers,
+    });
     new Gauge({ name: 'vigil_hub_agents_connected', help: 'Agents with a live link.', registers,
       collect() {
         let n = 0;

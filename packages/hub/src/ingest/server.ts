@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Registry } from 'prom-client';
 import {
   HEADER_AGENT_ID, HEADER_AGENT_VERSION, HEADER_DATACENTER, HEADER_PROTOCOL, PROTOCOL_VERSION, STREAM_PATH,
-  silentLogger, type Logger, type Matcher,
+  AGENT_ID_RE, silentLogger, type Logger, type Matcher,
 } from '@vigil/common';
 import type { Storage } from '../storage/types.js';
 import { AgentState } from './state.js';
@@ -22,7 +22,8 @@ const HEADER_HEARTBEAT = 'x-vigil-heartbeat-ms';
 
 export interface IngestServerOptions {
   storage: Storage;
-  tokens: { token: string; datacenter?: string }[];
+  /** Accepted agent tokens; `datacenter` and `agent_id` bind the identity of the agents that use one. */
+  tokens: AgentToken[];
   /** Accept agents without a token: only when no tokens are configured (and on loopback). */
   allowAnonymous?: boolean;
   limits?: { maxSeriesPerAgent?: number; maxFrameBytes?: number };
@@ -49,6 +50,10 @@ export interface AgentInfo {
   version: string;
 }
 
+export interface AgentToken { token: string; datacenter?: string; agent_id?: string }
+
+interface TokenEntry { hash: Buffer; datacenter?: string; agentId?: string }
+
 function sha(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
@@ -62,11 +67,14 @@ function refuse(socket: Duplex, status: number, reason: string, extra = ''): voi
   );
 }
 
-function hashTokens(tokens: readonly { token: string; datacenter?: string }[]): { hash: Buffer; datacenter?: string }[] {
-  return tokens.map((t) => ({ hash: sha(t.token), ...(t.datacenter ? { datacenter: t.datacenter } : {}) }));
+function hashTokens(tokens: readonly AgentToken[]): TokenEntry[] {
+  return tokens.map((t) => ({
+    hash: sha(t.token), ...(t.datacenter ? { datacenter: t.datacenter } : {}), ...(t.agent_id ? { agentId: t.agent_id } : {}),
+  }));
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** RFC 3339 of a time in ms; null when unknown or not a representable time. */
+const iso = (ms: number | null): string | null => (ms === null || !(Math.abs(ms) <= 8.64e15) ? null : new Date(ms).toISOString());
 
 export class IngestServer {
   readonly registry: Registry;
@@ -74,7 +82,7 @@ export class IngestServer {
   private readonly wss: WebSocketServer;
   private readonly states = new Map<string, AgentState>();
   private readonly sessions = new Map<string, Session>();
-  private tokens: { hash: Buffer; datacenter?: string }[];
+  private tokens: TokenEntry[];
   private allowAnonymous: boolean;
   private readonly log: Logger;
   private readonly maxFrameBytes: number;
@@ -107,10 +115,11 @@ export class IngestServer {
     }
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
-    const agentId = String(req.headers[HEADER_AGENT_ID] ?? '');
+    let agentId = String(req.headers[HEADER_AGENT_ID] ?? '');
     const datacenter = String(req.headers[HEADER_DATACENTER] ?? '');
     const h = m ? sha(m[1]!.trim()) : null;
     let bound: string | undefined;
+    let boundId: string | undefined;
     if (this.tokens.length > 0 || !this.allowAnonymous) {
       const hit = this.findToken(h);
       if (!hit) {
@@ -120,14 +129,34 @@ export class IngestServer {
         return true;
       }
       bound = hit.datacenter;
+      boundId = hit.agentId;
     }
     if (String(req.headers[HEADER_PROTOCOL] ?? '') !== String(PROTOCOL_VERSION)) {
       this.metrics.refusedConnections.inc({ reason: 'protocol' });
       refuse(socket, 400, `unsupported protocol version ${JSON.stringify(req.headers[HEADER_PROTOCOL] ?? null)}; this hub speaks ${PROTOCOL_VERSION}`);
       return true;
     }
-    if (!agentId || !datacenter || agentId.length > 256 || datacenter.length > 256) {
+    if (boundId !== undefined && boundId !== agentId) {
+      // The token decides who the agent is.
+      this.metrics.identityOverrides.inc({ field: 'agent_id' });
+      this.log.debug({ sent: agentId, bound: boundId }, 'agent id replaced by the id bound to its token');
+      agentId = boundId;
+    }
+    if (!agentId || !datacenter || datacenter.length > 256) {
       refuse(socket, 400, `headers ${HEADER_AGENT_ID} and ${HEADER_DATACENTER} are required`);
+      return true;
+    }
+    if (!AGENT_ID_RE.test(agentId)) {
+      this.metrics.refusedConnections.inc({ reason: 'agent_id' });
+      refuse(socket, 400, `invalid agent id ${JSON.stringify(agentId.slice(0, 140))}: use letters, digits, '.', '_', ':' or '-', starting with a letter or digit (at most 128)`);
+      return true;
+    }
+    const owner = h === null ? '' : h.toString('hex').slice(0, 32);
+    const known = this.states.get(agentId)?.owner ?? this.peekOwner(agentId);
+    if (known !== undefined && known !== owner) {
+      this.metrics.refusedConnections.inc({ reason: 'agent_id_owner' });
+      this.log.warn({ agent: agentId, remote: req.socket.remoteAddress }, 'agent refused: its id belongs to agents of another token');
+      refuse(socket, 403, `agent id ${JSON.stringify(agentId)} belongs to agents of another token`);
       return true;
     }
     if (bound && bound !== datacenter) {
@@ -137,7 +166,7 @@ export class IngestServer {
       return true;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      void this.accept(ws, req, agentId, datacenter, h).catch((err: unknown) => {
+      void this.accept(ws, req, agentId, datacenter, h, owner, bound).catch((err: unknown) => {
         this.log.error({ err, agent: agentId }, 'cannot start an agent session');
         ws.terminate();
       });
@@ -145,16 +174,22 @@ export class IngestServer {
     return true;
   }
 
-  private state(id: string): AgentState {
+  private state(id: string, owner: string, boundDatacenter: string | undefined): AgentState {
     let st = this.states.get(id);
     if (!st) {
-      st = AgentState.load(id, this.opts.dataDir, this.maxSeries);
+      st = AgentState.load(id, this.opts.dataDir, this.maxSeries, owner, boundDatacenter);
       this.states.set(id, st);
     }
+    st.boundDatacenter = boundDatacenter;
     return st;
   }
 
-  private findToken(h: Buffer | null): { hash: Buffer; datacenter?: string } | undefined {
+  /** The token owner recorded for an agent id not loaded yet (undefined: never seen). */
+  private peekOwner(id: string): string | undefined {
+    return this.opts.dataDir === undefined ? undefined : AgentState.readOwner(id, this.opts.dataDir);
+  }
+
+  private findToken(h: Buffer | null): TokenEntry | undefined {
     return h ? this.tokens.find((t) => timingSafeEqual(t.hash, h)) : undefined;
   }
 
@@ -170,7 +205,7 @@ export class IngestServer {
    * or now bound to another datacenter, are disconnected (close code 1008); their next attempt gets 401/403.
    * `allowAnonymous` keeps its value unless given.
    */
-  setTokens(tokens: readonly { token: string; datacenter?: string }[], allowAnonymous = this.allowAnonymous): void {
+  setTokens(tokens: readonly AgentToken[], allowAnonymous = this.allowAnonymous): void {
     this.tokens = hashTokens(tokens);
     this.allowAnonymous = allowAnonymous;
     let revoked = 0;
@@ -183,7 +218,9 @@ export class IngestServer {
     this.log.info({ tokens: tokens.length, revoked }, 'agent tokens updated');
   }
 
-  private async accept(ws: WebSocket, req: IncomingMessage, agentId: string, datacenter: string, tokenHash: Buffer | null): Promise<void> {
+  private async accept(
+    ws: WebSocket, req: IncomingMessage, agentId: string, datacenter: string, tokenHash: Buffer | null, owner: string, bound: string | undefined,
+  ): Promise<void> {
     const old = this.sessions.get(agentId);
     if (old) {
       this.log.info({ agent: agentId }, 'agent reconnected: replacing its previous connection');
@@ -194,7 +231,7 @@ export class IngestServer {
       ws.terminate();
       return;
     }
-    const st = this.state(agentId);
+    const st = this.state(agentId, owner, bound);
     const epoch = String(req.headers[HEADER_EPOCH] ?? '');
     if (epoch && st.useEpoch(epoch) && st.seriesKnown === 0) {
       this.log.info({ agent: agentId, epoch }, 'agent starts a new buffer epoch');
@@ -276,7 +313,7 @@ export class IngestServer {
       if (w !== null && w < mint && !a.connected && now - w > 86_400_000 * 30) continue; // long gone
       const lagging = w === null || now - w > Math.max(3 * a.heartbeatMs, 30_000);
       if (a.connected && !lagging) continue;
-      const mark = w === null ? 'unknown' : new Date(w).toISOString();
+      const mark = iso(w) ?? 'unknown';
       out.push(a.connected
         ? `datacenter "${a.datacenter}" (agent "${a.id}") is behind: its data is complete up to ${mark}, backlog still arriving`
         : `datacenter "${a.datacenter}" (agent "${a.id}") is disconnected: its data is complete up to ${mark}`);

@@ -7,7 +7,7 @@
 import type WebSocket from 'ws';
 import {
   LaneDecoder, WireError, decodeAgentMessage, encodeMessage,
-  type AgentMessage, type BatchMsg, type DecodedFrame, type HubMessage, type Logger, type NackCode,
+  type AckMsg, type AgentMessage, type BatchMsg, type DecodedFrame, type HubMessage, type Logger, type NackCode,
 } from '@vigil/common';
 import type { Storage } from '../storage/types.js';
 import type { AgentState } from './state.js';
@@ -40,6 +40,7 @@ export class Session {
   private busy = false;
   private closedFlag = false;
   private lastRecv = Date.now();
+  private lastNackWarn = 0;
   private hbTimer: NodeJS.Timeout;
   private idle: Promise<void> = Promise.resolve();
   private idleResolve: (() => void) | null = null;
@@ -85,11 +86,24 @@ export class Session {
 
   private nack(seqs: readonly number[], code: NackCode, reason: string): void {
     this.metrics.nacks.inc({ code });
-    this.log.warn({ agent: this.state.id, seqs: toRanges(seqs), code, reason }, 'refused a frame from the agent');
+    // A misbehaving agent may send thousands of bad frames: one warning per minute, the rest at debug.
+    const now = Date.now();
+    const level = now - this.lastNackWarn >= 60_000 ? 'warn' : 'debug';
+    if (level === 'warn') this.lastNackWarn = now;
+    this.log[level]({ agent: this.state.id, seqs: toRanges(seqs), code, reason }, 'refused a frame from the agent');
     this.send({ type: 'nack', seqs: toRanges(seqs), code, reason });
   }
 
+  /** One incoming message; whatever goes wrong with it is a nack, never an exception that ends the hub. */
   private onFrame(data: Buffer, isBinary: boolean): void {
+    try {
+      this.handleFrame(data, isBinary);
+    } catch (err) {
+      this.nack([], 'malformed', `cannot handle message: ${(err as Error).message}`);
+    }
+  }
+
+  private handleFrame(data: Buffer, isBinary: boolean): void {
     this.lastRecv = Date.now();
     this.state.lastSeen = this.lastRecv;
     if (!isBinary) return this.nack([], 'malformed', 'text frames are not part of the protocol; send binary msgpack');
@@ -109,7 +123,9 @@ export class Session {
         return this.onBatch(msg);
       case 'series':
         try {
+          const before = this.state.overrides;
           const refused = this.state.addSeries(msg.first, msg.labels);
+          if (this.state.overrides > before) this.metrics.identityOverrides.inc({ field: 'datacenter' }, this.state.overrides - before);
           if (refused > 0) {
             this.log.warn({ agent: this.state.id, refused }, 'series over the per-agent limit refused');
           }
@@ -118,9 +134,10 @@ export class Session {
         }
         return;
       case 'hb':
+        // The agent's clock may be skewed: its report never claims completeness beyond the hub's own clock.
         this.state.oldest = msg.oldest ?? null;
         this.state.newest = msg.newest ?? null;
-        this.state.reportedAt = msg.t;
+        this.state.reportedAt = Math.min(msg.t, this.lastRecv);
         this.state.bufferedBytes = msg.bufferedBytes ?? 0;
         this.state.backlogBlocks = msg.backlogBlocks ?? 0;
         this.send({ type: 'hb', t: Date.now() });
@@ -198,6 +215,7 @@ export class Session {
     const refs = st.refs;
     const app = this.storage.appender();
     let seqDuplicates = 0;
+    /** Samples of series over the per-agent limit. */
     let refused = 0;
     let errors = 0;
     for (const p of batch) {
@@ -227,8 +245,7 @@ export class Session {
         }
       }
     }
-    st.syncSeries();
-    const stats = await app.commit();
+    const [, stats] = await Promise.all([st.syncSeries(), app.commit()]);
     const perFrameDup: number[] = [];
     for (const p of batch) {
       let d = 0;
@@ -241,14 +258,24 @@ export class Session {
     }
     this.metrics.ingested.inc(stats.appended);
     this.metrics.duplicates.inc(stats.duplicates + stats.conflicts + seqDuplicates);
-    if (refused + stats.rejected + errors > 0) this.metrics.rejected.inc(refused + stats.rejected + errors);
+    const reasons: Record<string, number> = { ...stats.rejectReasons };
+    if (refused > 0) reasons.series_limit = (reasons.series_limit ?? 0) + refused;
+    if (errors > 0) reasons.storage_error = (reasons.storage_error ?? 0) + errors;
+    const refusedAll = refused + stats.rejected + errors;
+    if (refusedAll > 0) {
+      for (const r in reasons) this.metrics.rejected.inc({ reason: r }, reasons[r]!);
+      this.log.debug({ agent: st.id, reasons }, 'samples refused');
+    }
     st.countSamples(stats.appended);
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const fresh = p.seqs.filter((_, b) => p.skip[b] !== 1);
       st.markAcked(fresh);
       for (const s of fresh) this.pendingSeqs.delete(s);
-      this.send({ type: 'ack', seqs: toRanges(p.seqs), samples: p.frame.samples, duplicates: perFrameDup[i]! });
+      // Refusals of a commit group are reported once, on its first frame's ack.
+      const ack: AckMsg = { type: 'ack', seqs: toRanges(p.seqs), samples: p.frame.samples, duplicates: perFrameDup[i]! };
+      if (i === 0 && refusedAll > 0) { ack.refused = refusedAll; ack.reasons = reasons; }
+      this.send(ack);
     }
   }
 

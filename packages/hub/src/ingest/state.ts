@@ -2,6 +2,8 @@
  * What the hub remembers per agent across restarts (in `<dataDir>/agents/<id>/`):
  *   series.log  {"epoch":"<hex>"}\n then one JSON [name, value, ...] per line; line i = series id i
  *   acked.json  {"epoch":"<hex>","acked":[a0,b0,...]}: sequence numbers durable in storage
+ *   owner       first 32 hex digits of sha256 of the token the agent first authenticated with
+ *               ('' for anonymous): only agents with that token may use this id
  * Series definitions are written before the batches that use them are committed, and
  * fdatasync'd before those batches are acked. acked.json may lag (rewritten shortly after
  * acks): a lost update only makes the agent resend blocks that storage then drops as
@@ -21,6 +23,11 @@ export class AgentState {
   /** Metric names of the agent's series (for query warnings: can a selector touch this agent?). */
   names = new Set<string>();
   private fd: number | null = null;
+  /**
+   * One copy of each label name and value of this agent: decoded from the wire, "job", "bench"
+   * or an instance name would otherwise be a separate string in each of 100k series.
+   */
+  private readonly strings = new Map<string, string>();
   private dirtySeries = false;
   private ackTimer: NodeJS.Timeout | null = null;
 
@@ -41,13 +48,37 @@ export class AgentState {
   private rateMark = { t: Date.now(), n: 0 };
   targets: unknown = undefined;
 
-  constructor(readonly id: string, private readonly dir: string | null, private readonly maxSeries: number) {}
+  /** Datacenter bound to the agent's token: every series carries it, whatever the agent sent. */
+  boundDatacenter: string | undefined;
+  /** Series whose `datacenter` label was replaced by the bound one. */
+  overrides = 0;
 
-  static load(id: string, dataDir: string | undefined, maxSeries: number): AgentState {
-    const dir = dataDir ? path.join(dataDir, 'agents', encodeURIComponent(id)) : null;
-    const st = new AgentState(id, dir, maxSeries);
+  constructor(
+    readonly id: string, private readonly dir: string | null, private readonly maxSeries: number, readonly owner = '', boundDatacenter?: string,
+  ) {
+    this.boundDatacenter = boundDatacenter;
+  }
+
+  private static dirOf(id: string, dataDir: string): string {
+    return path.join(dataDir, 'agents', encodeURIComponent(id));
+  }
+
+  /** The owner recorded for an agent id, or undefined when the hub never saw it. */
+  static readOwner(id: string, dataDir: string): string | undefined {
+    try {
+      return fs.readFileSync(path.join(AgentState.dirOf(id, dataDir), 'owner'), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Loads what the hub remembers of an agent; `owner` is recorded on first contact. */
+  static load(id: string, dataDir: string | undefined, maxSeries: number, owner = '', boundDatacenter?: string): AgentState {
+    const dir = dataDir ? AgentState.dirOf(id, dataDir) : null;
+    const st = new AgentState(id, dir, maxSeries, AgentState.readOwnerOr(id, dataDir, owner), boundDatacenter);
     if (!dir) return st;
     fs.mkdirSync(dir, { recursive: true });
+    if (AgentState.readOwner(id, dataDir!) === undefined) fs.writeFileSync(path.join(dir, 'owner'), owner + '\n');
     try {
       const a = JSON.parse(fs.readFileSync(path.join(dir, 'acked.json'), 'utf8')) as { epoch: string; acked: number[] };
       st.epoch = a.epoch;
@@ -87,12 +118,29 @@ export class AgentState {
     return st;
   }
 
+  private static readOwnerOr(id: string, dataDir: string | undefined, owner: string): string {
+    return (dataDir === undefined ? undefined : AgentState.readOwner(id, dataDir)) ?? owner;
+  }
+
   private pushSeries(flat: string[]): void {
     const l: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) l[flat[i]!] = flat[i + 1]!;
+    for (let i = 0; i + 1 < flat.length; i += 2) l[this.intern(flat[i]!)] = this.intern(flat[i + 1]!);
+    const dc = this.boundDatacenter;
+    if (dc !== undefined && l.datacenter !== dc) {
+      l.datacenter = this.intern(dc);
+      this.overrides++;
+    }
     if (l.__name__ !== undefined) this.names.add(l.__name__);
     this.labels.push(l);
     this.refs.push(this.labels.length > this.maxSeries ? -1 : 0);
+  }
+
+  private intern(s: string): string {
+    const have = this.strings.get(s);
+    if (have !== undefined) return have;
+    // Long values are rarely shared: only names and values up to 64 characters are pooled, up to a million.
+    if (s.length <= 64 && this.strings.size < 1_000_000) this.strings.set(s, s);
+    return s;
   }
 
   /** Starts a new sequence and series space when the agent's buffer epoch changed. */
@@ -103,6 +151,7 @@ export class AgentState {
     this.labels = [];
     this.refs = [];
     this.names = new Set();
+    this.strings.clear();
     if (this.dir) {
       if (this.fd !== null) fs.closeSync(this.fd);
       this.fd = null;
@@ -155,10 +204,12 @@ export class AgentState {
     return refused;
   }
 
-  /** Makes series definitions durable (before acking batches that use them). */
-  syncSeries(): void {
-    if (this.dirtySeries && this.fd !== null) fs.fdatasyncSync(this.fd);
+  /** Makes series definitions durable (before acking batches that use them), off the event loop. */
+  async syncSeries(): Promise<void> {
+    if (!this.dirtySeries || this.fd === null) return;
     this.dirtySeries = false;
+    const fd = this.fd;
+    await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
   }
 
   markAcked(seqs: readonly number[]): void {
@@ -198,7 +249,8 @@ export class AgentState {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
     this.writeAcked();
-    this.syncSeries();
+    if (this.dirtySeries && this.fd !== null) fs.fdatasyncSync(this.fd);
+    this.dirtySeries = false;
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
   }

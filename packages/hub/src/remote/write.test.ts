@@ -1,11 +1,12 @@
 import t from 'tap';
 import { compress } from 'snappyjs';
-import { silentLogger, type Labels } from '@vigil/common';
+import { Matcher, silentLogger, type Labels } from '@vigil/common';
+import { MemStorage } from '../storage/mem.js';
 import type { Appender, AppendStats, Storage } from '../storage/types.js';
 import { remoteWriteRoutes } from './write.js';
 
 // A minimal protobuf writer for the test's WriteRequests.
-function varint(n: number): number[] {
+function varint(n: number | bigint): number[] {
   const out: number[] = [];
   let v = BigInt.asUintN(64, BigInt(n));
   do {
@@ -18,12 +19,12 @@ function varint(n: number): number[] {
 }
 const field = (num: number, bytes: number[]) => [...varint(num * 8 + 2), ...varint(bytes.length), ...bytes];
 const str = (s: string) => [...Buffer.from(s, 'utf8')];
-function sample(value: number | 'stale', ts: number): number[] {
+function sample(value: number | 'stale', ts: number | bigint): number[] {
   const d = Buffer.alloc(8);
   if (value === 'stale') { d.writeUInt32LE(0x00000002, 0); d.writeUInt32LE(0x7ff00000, 4); } else d.writeDoubleLE(value, 0);
   return [...varint(1 * 8 + 1), ...d, ...varint(2 * 8 + 0), ...varint(ts)];
 }
-function writeRequest(series: { labels: Record<string, string>; samples: [number | 'stale', number][] }[]): Uint8Array {
+function writeRequest(series: { labels: Record<string, string>; samples: [number | 'stale', number | bigint][] }[]): Uint8Array {
   const out: number[] = [];
   for (const s of series) {
     const ts: number[] = [];
@@ -77,4 +78,21 @@ t.test('rejects undecodable bodies and invalid labels with 400', async (t) => {
   t.equal(res.status, 400);
   t.match(await res.text(), /invalid label name "bad-name"/);
   t.equal(got.length, 0);
+});
+
+t.test('a timestamp of int64 max is refused with 400 and moves nothing (security issue, defect 1)', async (t) => {
+  const storage = new MemStorage({ retentionMs: 86_400_000 });
+  const app = remoteWriteRoutes({ storage, logger: silentLogger });
+  const now = Date.now();
+  const post = (samples: [number, number | bigint][]) => app.request('/api/v1/write', {
+    method: 'POST', body: compress(writeRequest([{ labels: { __name__: 'rw', job: 'a' }, samples }])), headers: { 'Content-Encoding': 'snappy' },
+  });
+  t.equal((await post([[1, now - 3_600_000]])).status, 204);
+  const res = await post([[2, 2n ** 63n - 1n], [3, now]]);
+  t.equal(res.status, 400);
+  t.match(await res.text(), /cannot store 1 of 2 samples \(too_far_in_future: 1\)/);
+  await storage.flush();
+  const q = await storage.querier(0, 1e16);
+  const got = await q.select([new Matcher('=', '__name__', 'rw')]);
+  t.same([...got[0]!.v], [1, 3], 'the earlier sample survives; the good one of the request is stored');
 });

@@ -3,6 +3,7 @@ import { uncompress } from 'snappyjs';
 import { LABEL_NAME_RE, METRIC_NAME, METRIC_NAME_RE, type Logger } from '@vigil/common';
 import type { Storage } from '../storage/types.js';
 import { RemoteWriteError, decodeWriteRequest } from './proto.js';
+import { refusedSamplesError } from '../api/errors.js';
 
 export interface RemoteWriteOptions {
   storage: Storage;
@@ -50,6 +51,7 @@ export function remoteWriteRoutes(opts: RemoteWriteOptions): Hono {
       const stats = await app.commit();
       if (req.metadata.length) opts.storage.setMetadata(req.metadata);
       log.debug({ series: req.series.length, samples: n, ...stats }, 'remote write stored');
+      if (stats.rejected > 0) return c.text(`${refusedSamplesError(stats.rejected, n, stats.rejectReasons ?? {}).error}\n`, 400);
       return c.body(null, 204);
     } catch (err) {
       if (err instanceof RemoteWriteError) return c.text(`${err.message}\n`, 400);

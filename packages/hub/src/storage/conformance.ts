@@ -1,12 +1,12 @@
 import type { Test } from 'tap';
 import { Matcher, type Labels } from '@vigil/common';
 import type { Storage } from './types.js';
-import type { StorageLimits } from './engine.js';
+import type { StorageLimits } from './head.js';
 
 type ConformanceTest = Test;
 type ConformanceAssert = Test;
 
-export type StorageFactory = (opts: { retentionMs?: number; limits?: StorageLimits }) => Promise<Storage>;
+export type StorageFactory = (opts: { retentionMs?: number; limits?: StorageLimits; now?: () => number; maxFutureMs?: number }) => Promise<Storage>;
 
 const m = (type: '=' | '!=' | '=~' | '!~', name: string, value: string): Matcher => new Matcher(type, name, value);
 
@@ -164,6 +164,35 @@ export function storageConformance(tap: ConformanceTest, factory: StorageFactory
     await s.flush();
     t.same(await read(s, [m('=', '__name__', 'old')]), [], 'old series deleted');
     t.equal((await read(s, [m('=', '__name__', 'new')])).length, 1);
+  });
+
+  tap.test('a sample far in the future is refused and never moves retention', async (t) => {
+    const now = Date.UTC(2026, 0, 10);
+    const s = await open(t, factory, { retentionMs: 86_400_000, now: () => now });
+    await load(s, { __name__: 'kept' }, [[now - 3_600_000, 1], [now - 60_000, 2]]);
+    const app = s.appender();
+    app.append(0, { __name__: 'x' }, 9_999_999_999_999_999, 1);
+    app.append(0, { __name__: 'x' }, now + 11 * 60_000, 1);
+    app.append(0, { __name__: 'x' }, Number.NaN, 1);
+    app.append(0, { __name__: 'x' }, now + 5 * 60_000, 1);
+    const stats = await app.commit();
+    t.same([stats.appended, stats.rejected, stats.rejectReasons], [1, 3, { too_far_in_future: 2, invalid_timestamp: 1 }]);
+    await s.flush();
+    t.same((await read(s, [m('=', '__name__', 'kept')]))[0]?.v, [1, 2], 'earlier data survives a flush (retention)');
+    await load(s, { __name__: 'kept' }, [[now, 3]]);
+    t.same((await read(s, [m('=', '__name__', 'kept')]))[0]?.v, [1, 2, 3], 'new samples are still accepted');
+  });
+
+  tap.test('retention never deletes data newer than the wall clock minus retention', async (t) => {
+    let now = Date.UTC(2026, 0, 10);
+    const s = await open(t, factory, { retentionMs: 3_600_000, now: () => now, maxFutureMs: 86_400_000 });
+    await load(s, { __name__: 'a' }, [[now - 600_000, 1]]);
+    await load(s, { __name__: 'b' }, [[now + 12 * 3_600_000, 2]]);
+    await s.flush();
+    t.equal((await read(s, [m('=', '__name__', 'a')])).length, 1, 'a sample ahead of the clock does not age the present');
+    now += 2 * 3_600_000;
+    await s.flush();
+    t.same(await read(s, [m('=', '__name__', 'a')]), [], 'once the clock passed retention, the sample goes');
   });
 
   tap.test('label limits reject series with a reason', async (t) => {

@@ -195,3 +195,25 @@ t.test('chunks of a day still being written are stored uncompressed until the da
   t.teardown(() => reopened.close());
   t.equal(await read(reopened), 600);
 });
+
+t.test('a far-future sample already on disk (written before validation) does not wipe the store after a reopen', async (t) => {
+  const dir = tempDir();
+  const now = Date.now();
+  const { Matcher } = await import('@vigil/common');
+  // An old store that accepted a timestamp of year 318857 (no future bound at the time).
+  const old = await openStorage({ dir, retentionMs: 86_400_000, maxFutureMs: Infinity });
+  const app = old.appender();
+  app.append(0, { __name__: 'kept' }, now - 60_000, 1);
+  app.append(0, { __name__: 'bad' }, 9_999_999_999_999, 1);
+  await app.commit();
+  await old.close();
+  const s = await openStorage({ dir, retentionMs: 86_400_000 });
+  t.teardown(() => s.close());
+  await s.flush();
+  const q = await s.querier(0, 1e16);
+  t.equal((await q.select([new Matcher('=', '__name__', 'kept')]))[0]?.t.length, 1, 'data of the present survives');
+  const a2 = s.appender();
+  a2.append(0, { __name__: 'kept' }, now, 2);
+  const st = await a2.commit();
+  t.equal(st.appended, 1, 'new samples are accepted');
+});

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Level } from 'level';
 import type { Labels } from '@vigil/common';
-import { Engine, type EngineOptions } from './engine.js';
+import { Engine, type EngineOptions } from './head.js';
 import { encodeChunk, type ChunkSamples } from './chunk.js';
 import { labelsKey } from '@vigil/common';
 import type { ChunkMeta, MemSeries } from './series.js';
@@ -15,8 +15,13 @@ import type { AppendStats } from './types.js';
 
 export interface OpenStorageOptions extends EngineOptions {
   dir: string;
-  /** Flush the head to chunks when the log passes this size (default 256 MiB). */
+  /** Flush the head to chunks when the log passes this size (default 128 MiB). */
   walMaxBytes?: number;
+  /**
+   * Flush the head when it holds this many samples (default 4M, about 100 MB of memory): at fleet
+   * rates this, not the time span, bounds the hub's memory.
+   */
+  headMaxSamples?: number;
   /** Flush the head when it spans this long (default 2 h of sample time). */
   headMaxSpanMs?: number;
   /** Brotli quality of chunks (default 6). */
@@ -31,6 +36,10 @@ const MAX_CHUNK_SAMPLES = 16384;
  * and rewrites them (measured: 8-15% less CPU for ingest + background flushes, the same final bytes).
  */
 const PROVISIONAL_QUALITY = 0;
+
+/** Longest stretch a flush keeps the event loop before yielding. */
+const SLICE_MS = 10;
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 type Db = Level<Buffer, Buffer>;
 interface BatchOp { type: 'put' | 'del'; key: Buffer; value?: Buffer }
@@ -57,13 +66,15 @@ export class LevelStorage extends Engine {
   private lastFlushMaxT = -Infinity;
   private timer: NodeJS.Timeout | null = null;
   private readonly walMaxBytes: number;
+  private readonly headMaxSamples: number;
   private readonly headMaxSpanMs: number;
   private readonly brotliQuality: number;
 
   constructor(private readonly db: Db, opts: OpenStorageOptions) {
     super(opts);
     this.walDir = path.join(opts.dir, 'wal');
-    this.walMaxBytes = opts.walMaxBytes ?? 256 * 1024 * 1024;
+    this.walMaxBytes = opts.walMaxBytes ?? 128 * 1024 * 1024;
+    this.headMaxSamples = opts.headMaxSamples ?? 4_000_000;
     this.headMaxSpanMs = opts.headMaxSpanMs ?? 2 * 3600 * 1000;
     this.brotliQuality = opts.brotliQuality ?? 6;
   }
@@ -115,7 +126,7 @@ export class LevelStorage extends Engine {
 
   protected async durable(data: Uint8Array): Promise<void> {
     await this.wal!.append(data);
-    if (this.wal!.bytes > this.walMaxBytes) this.maybeFlush(true);
+    if (this.wal!.bytes > this.walMaxBytes || this.headSamples > this.headMaxSamples) this.maybeFlush(true);
   }
 
   protected override walBytes(): number {
@@ -165,6 +176,7 @@ export class LevelStorage extends Engine {
         }
       }
       oldSeq = this.wal!.rotate();
+      this.headSamples = 0;
     });
     const cutoff = this.cutoff();
     let ops: BatchOp[] = [];
@@ -178,10 +190,17 @@ export class LevelStorage extends Engine {
       done = [];
       opBytes = 0;
     };
+    let slice = performance.now();
     for (const s of frozen) {
+      // The flush runs in slices so that ingest, queries and /-/healthy keep answering.
+      if (performance.now() - slice > SLICE_MS) {
+        await yieldToLoop();
+        slice = performance.now();
+      }
       if (s.unpersisted) {
+        // Postings are not written: the index is rebuilt in memory from the series at open, and
+        // writing them was six LevelDB ops per new series (stores written before still delete them).
         ops.push({ type: 'put', key: seriesKey(s.id), value: Buffer.from(JSON.stringify(s.labels), 'utf8') });
-        for (const name in s.labels) ops.push({ type: 'put', key: postingKey(name, s.labels[name]!, s.id), value: Buffer.alloc(0) });
         s.unpersisted = false;
       }
       const dropped: ChunkMeta[] = [];
@@ -194,7 +213,7 @@ export class LevelStorage extends Engine {
         s.frozen = null;
         s.recomputeRange();
       });
-      if (opBytes > 4 << 20 || ops.length > 20000) {
+      if (opBytes > 2 << 20 || ops.length > 4000) {
         await writeOps(false);
         written = 0;
       }

@@ -1,4 +1,4 @@
-import { Engine, type EngineOptions } from './engine.js';
+import { Engine, type EngineOptions } from './head.js';
 import type { ChunkMeta } from './series.js';
 
 /**

@@ -2,9 +2,6 @@
  * A growable, time-sorted run of samples in typed arrays: the in-memory head of a series.
  * Appends in time order are O(1); an older timestamp is inserted in place.
  */
-const PREDICT_SPAN_MS = 2 * 3600 * 1000;
-const PREDICT_MAX = 4096;
-
 export class SampleBuf {
   t: Float64Array;
   v: Float64Array;
@@ -26,16 +23,12 @@ export class SampleBuf {
   }
 
   /**
-   * Doubles, except at the first growth: fresh typed-array memory is costly (page faults, and a
-   * copy per doubling), so a buffer that filled its first few slots jumps to what two hours of
-   * samples at the spacing seen so far need (a head spans about that before a flush).
+   * Doubles. (It used to jump to two hours of samples at the first growth: 64 KiB per series at
+   * a 1 s interval, which at 100k series was gigabytes of fresh memory and half the hub's CPU in
+   * page faults; the head is now flushed long before two hours at such rates.)
    */
   private grow(): void {
-    let cap = this.t.length * 2;
-    if (this.n >= 4 && this.n < 64) {
-      const spacing = (this.t[this.n - 1]! - this.t[0]!) / (this.n - 1);
-      if (spacing > 0) cap = Math.max(cap, Math.min(PREDICT_MAX, Math.ceil((PREDICT_SPAN_MS / spacing) * 1.1)));
-    }
+    const cap = Math.max(16, this.t.length * 2);
     const t = new Float64Array(cap);
     t.set(this.t);
     this.t = t;

@@ -1,10 +1,13 @@
 import { dropEmpty, labelsKey, silentLogger, VigilError, type Labels, type Logger, type Matcher, type MetricMetadata } from '@vigil/common';
-import type { AppendStats, Appender, Querier, SeriesRef, Storage, StorageStats, TsdbStatus } from './types.js';
+import type { AppendStats, Appender, Querier, Storage, StorageStats, TsdbStatus } from './types.js';
 import { MemSeries, SeriesIndex, type ChunkMeta } from './series.js';
 import { SampleBuf } from './samplebuf.js';
+import { BatchPool, type Batch } from './head_batch.js';
+import { EngineAppender } from './head_append.js';
+import { FOUND_STALE, NOT_FOUND, SampleLookup } from './head_lookup.js';
 import { WalEncoder } from './wal.js';
 import { decodeChunk, newChunkSamples, type ChunkSamples } from './chunk.js';
-import { selectSeries } from './query.js';
+import { headQuerier } from './head_read.js';
 import { ChunkCache } from './cache.js';
 import { tsdbStatus } from './status.js';
 
@@ -18,27 +21,23 @@ export interface EngineOptions {
   /** Samples older than the newest sample minus this are rejected and deleted (default 15 days). */
   retentionMs?: number;
   retentionBytes?: number;
+  /**
+   * Samples more than this ahead of the wall clock are refused (default 10 minutes): a skewed
+   * clock or a corrupt timestamp must never move retention, which is measured from the newest sample.
+   */
+  maxFutureMs?: number;
+  /** Wall clock (ms); tests pass a fake one. */
+  now?: () => number;
   /** Bound of the decoded-chunk cache in bytes (default 256 MiB; 0 disables it). */
   chunkCacheBytes?: number;
   logger?: Logger;
   limits?: StorageLimits;
 }
 
-const NOT_FOUND = 0;
-const FOUND = 1;
-const FOUND_STALE = 2;
-/** Value of the sample the last `findIn` / `findStored` found. */
-let foundV = 0;
-
-/** Looks `t` up in a sorted buffer (range check first); sets `foundV` when found. */
-function findIn(b: SampleBuf, t: number): number {
-  const i = b.find(t);
-  if (i < 0) return NOT_FOUND;
-  foundV = b.v[i]!;
-  return b.isStale(i) ? FOUND_STALE : FOUND;
-}
-
 export const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
+export const DEFAULT_MAX_FUTURE_MS = 10 * 60 * 1000;
+/** Largest timestamp a Date can hold (ms): anything outside ±this is not a time. */
+const MAX_TIME_MS = 8.64e15;
 export const DEFAULT_CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** A series that breaks a configured limit. */
@@ -50,88 +49,7 @@ export class StorageLimitError extends VigilError {
 
 interface MetadataEntry { type: string; help: string; unit: string }
 
-/**
- * Samples of one appender, in column arrays (no object per sample). Batches are pooled by the
- * engine: fresh typed-array memory is costly (page faults), so a commit reuses the arrays of
- * an earlier one and steady batches never grow.
- */
-class Batch {
-  ids: Uint32Array;
-  t: Float64Array;
-  v: Float64Array;
-  f: Uint8Array;
-  n = 0;
-  rejected = 0;
-  reasons: Record<string, number> | null = null;
-
-  constructor(capacity: number) {
-    this.ids = new Uint32Array(capacity);
-    this.t = new Float64Array(capacity);
-    this.v = new Float64Array(capacity);
-    this.f = new Uint8Array(capacity);
-  }
-
-  push(id: number, t: number, v: number, stale: boolean): void {
-    if (this.n === this.ids.length) this.grow();
-    const i = this.n++;
-    this.ids[i] = id;
-    this.t[i] = t;
-    this.v[i] = v;
-    this.f[i] = stale ? 1 : 0;
-  }
-
-  private grow(): void {
-    const cap = this.n * 2;
-    const ids = new Uint32Array(cap); ids.set(this.ids); this.ids = ids;
-    const ts = new Float64Array(cap); ts.set(this.t); this.t = ts;
-    const vs = new Float64Array(cap); vs.set(this.v); this.v = vs;
-    const fs = new Uint8Array(cap); fs.set(this.f); this.f = fs;
-  }
-
-  reject(reason: string): void {
-    this.rejected++;
-    (this.reasons ??= {})[reason] = (this.reasons[reason] ?? 0) + 1;
-  }
-
-  clear(): void {
-    this.n = 0;
-    this.rejected = 0;
-    this.reasons = null;
-  }
-}
-
 interface Pending { batch: Batch; resolve: (s: AppendStats) => void; reject: (e: unknown) => void }
-
-class EngineAppender implements Appender {
-  private batch: Batch | null = null;
-  constructor(private readonly engine: Engine) {}
-
-  append(ref: SeriesRef, labels: Labels, t: number, v: number, stale?: boolean): SeriesRef {
-    const batch = (this.batch ??= this.engine.takeBatch());
-    let s = ref > 0 ? this.engine.index.get(ref) : undefined;
-    if (s === undefined) {
-      const found = this.engine.seriesFor(labels);
-      if (typeof found === 'string') {
-        batch.reject(found);
-        return 0;
-      }
-      s = found;
-    }
-    batch.push(s.id, t, v, stale === true);
-    return s.id;
-  }
-
-  commit(): Promise<AppendStats> {
-    const batch = this.batch ?? this.engine.takeBatch();
-    this.batch = null;
-    return this.engine.enqueue(batch);
-  }
-
-  rollback(): void {
-    if (this.batch !== null) this.engine.releaseBatch(this.batch);
-    this.batch = null;
-  }
-}
 
 /**
  * The storage semantics shared by the in-memory and the LevelDB store: series registry, head,
@@ -139,12 +57,17 @@ class EngineAppender implements Appender {
  */
 export abstract class Engine implements Storage {
   readonly index = new SeriesIndex();
+  private readonly lookup = new SampleLookup(this.index, (metas) => this.decodedChunks(metas));
   protected readonly logger: Logger;
   protected readonly retentionMs: number;
   protected readonly retentionBytes: number;
+  protected readonly maxFutureMs: number;
+  protected readonly now: () => number;
   protected readonly limits: Required<StorageLimits>;
   protected readonly chunkCache: ChunkCache;
   protected nextId = 1;
+  /** Samples in head and out-of-order buffers since the last flush froze them (bounds memory). */
+  protected headSamples = 0;
   /** Newest sample in the store: retention is measured back from it. */
   protected maxT = -Infinity;
   protected readonly counters = { samplesAppended: 0, duplicates: 0, conflicts: 0, rejected: 0, commits: 0, flushes: 0 };
@@ -155,14 +78,14 @@ export abstract class Engine implements Storage {
   private running = false;
   private lockTail: Promise<unknown> = Promise.resolve();
   private readonly enc = new WalEncoder();
-  private readonly batchPool: Batch[] = [];
-  /** Capacity of new batches: the largest recent commit, so that pooled batches rarely grow. */
-  private batchCapacity = 256;
+  private readonly batches = new BatchPool();
 
   constructor(opts: EngineOptions) {
     this.logger = (opts.logger ?? silentLogger).child({ component: 'storage' });
     this.retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_MS;
     this.retentionBytes = opts.retentionBytes ?? 0;
+    this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+    this.now = opts.now ?? Date.now;
     this.chunkCache = new ChunkCache(opts.chunkCacheBytes ?? DEFAULT_CHUNK_CACHE_BYTES);
     this.limits = {
       maxLabelsPerSeries: opts.limits?.maxLabelsPerSeries ?? 64,
@@ -256,14 +179,11 @@ export abstract class Engine implements Storage {
   }
 
   takeBatch(): Batch {
-    return this.batchPool.pop() ?? new Batch(this.batchCapacity);
+    return this.batches.take();
   }
 
   releaseBatch(b: Batch): void {
-    if (b.n > this.batchCapacity) this.batchCapacity = Math.min(b.n, 1 << 20);
-    b.clear();
-    // A few batches cover the appenders that commit concurrently; larger ones are kept.
-    if (this.batchPool.length < 8 && b.ids.length >= this.batchCapacity >> 1) this.batchPool.push(b);
+    this.batches.release(b);
   }
 
   enqueue(batch: Batch): Promise<AppendStats> {
@@ -309,35 +229,6 @@ export abstract class Engine implements Storage {
     return out;
   }
 
-  /** Loads the persisted samples of the series that `t` values fall into (duplicate checks). */
-  private async diskSamples(ids: Uint32Array, t: Float64Array, n: number): Promise<Map<MemSeries, ChunkSamples[]> | null> {
-    let need: Map<MemSeries, [number, number]> | null = null;
-    for (let i = 0; i < n; i++) {
-      const s = this.index.get(ids[i]!);
-      if (s === undefined || s.chunks.length === 0) continue;
-      const x = t[i]!;
-      if (x > s.diskMaxT || x < s.diskMinT) continue;
-      need ??= new Map();
-      const r = need.get(s);
-      if (r === undefined) need.set(s, [x, x]);
-      else { if (x < r[0]) r[0] = x; if (x > r[1]) r[1] = x; }
-    }
-    if (need === null) return null;
-    const out = new Map<MemSeries, ChunkSamples[]>();
-    for (const [s, [lo, hi]] of need) {
-      // Retried when a background flush swaps the catalog during the read.
-      for (let tries = 0; ; tries++) {
-        const metas = s.chunks.filter((c) => c.maxT >= lo && c.minT <= hi);
-        const chunks = await this.decodedChunks(metas);
-        if (!chunks.includes(null) || tries >= 5) {
-          out.set(s, chunks.filter((c): c is ChunkSamples => c !== null));
-          break;
-        }
-      }
-    }
-    return out;
-  }
-
   /**
    * Applies samples to the head with duplicate/conflict/retention checks and logs the accepted
    * ones to `enc` as one columnar record: accepted samples are compacted to the front of the
@@ -346,10 +237,13 @@ export abstract class Engine implements Storage {
   protected async applySamples(
     ids: Uint32Array, ts: Float64Array, vs: Float64Array, fl: Uint8Array, n: number, stats: AppendStats, enc: WalEncoder | null,
   ): Promise<void> {
-    const disk = await this.diskSamples(ids, ts, n);
+    const disk = await this.lookup.diskSamples(ids, ts, n);
     const index = this.index;
+    const wall = this.now();
+    // Retention is measured back from the newest sample, but never from a time ahead of the wall clock.
+    const horizon = Math.min(MAX_TIME_MS, wall + this.maxFutureMs);
     let maxT = this.maxT;
-    let minT = maxT - this.retentionMs;
+    let minT = Math.min(maxT, wall) - this.retentionMs;
     let j = 0;
     let duplicates = 0;
     let conflicts = 0;
@@ -360,7 +254,8 @@ export abstract class Engine implements Storage {
       const t = ts[i]!;
       const v = vs[i]!;
       const flag = fl[i]!;
-      if (t < minT) { this.rejectSample(stats, 'too_old'); continue; }
+      if (!(t <= horizon)) { this.rejectSample(stats, t !== t ? 'invalid_timestamp' : 'too_far_in_future'); continue; }
+      if (t < minT) { this.rejectSample(stats, t < -MAX_TIME_MS ? 'invalid_timestamp' : 'too_old'); continue; }
       if (!s.committed) {
         index.commit(s);
         enc?.series(s.id, s.labels);
@@ -371,20 +266,21 @@ export abstract class Engine implements Storage {
         s.lastT = t;
         if (t < s.minT) s.minT = t;
       } else {
-        const k = this.findStored(s, t, disk);
+        const k = this.lookup.find(s, t, disk);
         if (k !== NOT_FOUND) {
-          if ((k === FOUND_STALE) === (flag === 1) && (flag === 1 || Object.is(foundV, v))) duplicates++;
+          if ((k === FOUND_STALE) === (flag === 1) && (flag === 1 || Object.is(this.lookup.value, v))) duplicates++;
           else conflicts++;
           continue;
         }
         (s.ooo ??= new SampleBuf(8)).add(t, v, flag === 1);
         if (t < s.minT) s.minT = t;
       }
-      if (t > maxT) { maxT = t; minT = t - this.retentionMs; }
+      if (t > maxT) { maxT = t; minT = Math.min(t, wall) - this.retentionMs; }
       if (j !== i) { ids[j] = id; ts[j] = t; vs[j] = v; fl[j] = flag; }
       j++;
     }
     this.maxT = maxT;
+    this.headSamples += j;
     stats.appended += j;
     stats.duplicates += duplicates;
     stats.conflicts += conflicts;
@@ -400,60 +296,8 @@ export abstract class Engine implements Storage {
     (stats.rejectReasons ??= {})[reason] = (stats.rejectReasons[reason] ?? 0) + 1;
   }
 
-  /**
-   * Whether the series holds a sample at `t` (head, out-of-order buffer, frozen parts, or the
-   * decoded chunks in `disk`): NOT_FOUND, FOUND or FOUND_STALE, with its value in the module's `foundV`.
-   * Each source is skipped by its time range first, so a backfilled sample that is older than
-   * the head and newer than the out-of-order buffer costs a few comparisons.
-   */
-  private findStored(s: MemSeries, t: number, disk: Map<MemSeries, ChunkSamples[]> | null): number {
-    const bufs = s.frozen;
-    let r = findIn(s.head, t);
-    if (r === NOT_FOUND && s.ooo !== null) r = findIn(s.ooo, t);
-    if (r === NOT_FOUND && bufs !== null) for (let k = 0; k < bufs.length && r === NOT_FOUND; k++) r = findIn(bufs[k]!, t);
-    if (r !== NOT_FOUND) return r;
-    if (disk === null) return NOT_FOUND;
-    const chunks = disk.get(s);
-    if (chunks === undefined) return NOT_FOUND;
-    for (const c of chunks) {
-      let lo = 0;
-      let hi = c.n - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const x = c.t[mid]!;
-        if (x === t) {
-          foundV = c.v[mid]!;
-          return c.stale !== null && c.stale[mid] === 1 ? FOUND_STALE : FOUND;
-        }
-        if (x < t) lo = mid + 1;
-        else hi = mid - 1;
-      }
-    }
-    return NOT_FOUND;
-  }
-
   async querier(mint: number, maxt: number): Promise<Querier> {
-    const engine = this;
-    const inRange = (s: MemSeries): boolean => s.minT <= maxt && s.lastT >= mint;
-    const seriesOf = (matchers?: readonly Matcher[]): MemSeries[] =>
-      (matchers && matchers.length > 0 ? engine.index.select(matchers) : [...engine.index.all()].filter((s) => s.committed)).filter(inRange);
-    return {
-      select: (matchers, hints) => selectSeries(engine, seriesOf(matchers), mint, maxt, hints),
-      labelNames: async (matchers) => {
-        const names = new Set<string>();
-        for (const s of seriesOf(matchers)) for (const n in s.labels) names.add(n);
-        return [...names].sort();
-      },
-      labelValues: async (name, matchers) => {
-        const values = new Set<string>();
-        for (const s of seriesOf(matchers)) {
-          const v = s.labels[name];
-          if (v !== undefined) values.add(v);
-        }
-        return [...values].sort();
-      },
-      close: () => undefined,
-    };
+    return headQuerier(this, mint, maxt);
   }
 
   setMetadata(items: readonly MetricMetadata[]): void {
@@ -535,6 +379,6 @@ export abstract class Engine implements Storage {
 
   /** Retention cut-off: samples before it are dropped. */
   protected cutoff(): number {
-    return this.maxT - this.retentionMs;
+    return Math.min(this.maxT, this.now()) - this.retentionMs;
   }
 }
