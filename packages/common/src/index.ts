@@ -1,5 +1,6 @@
 export * from './model/labels.js';
 export * from './model/matchers.js';
+export * from './model/regex.js';
 export * from './model/sample.js';
 export * from './model/duration.js';
 export * from './model/sink.js';

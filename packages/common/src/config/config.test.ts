@@ -140,6 +140,11 @@ t.test('wrong types and bad durations are refused at the value', async (t) => {
 t.test('relabel configs are validated as Prometheus does', async (t) => {
   const job = (rc: string) => `scrape_configs:\n  - job_name: a\n    relabel_configs:\n${rc}`;
   throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        regex: "a("\n        target_label: b\n')), 5, /invalid regex "a\("/);
+  // RE2, as Prometheus: no lookaround, no backreferences, no (?<name>...) in Go 1.19
+  throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        regex: "(?=x)x"\n        target_label: b\n')), 5, /invalid regex "\(\?=x\)x" .*: error parsing regexp: invalid or unsupported Perl syntax: `\(\?=`/);
+  throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        regex: "(a)\\\\1"\n        target_label: b\n')), 5, /error parsing regexp: invalid escape sequence: `\\1`/);
+  throwsAt(t, () => parseAgentConfig(job('      - action: labeldrop\n        regex: "(?<n>x)"\n')), 5, /invalid or unsupported Perl syntax: `\(\?<`/);
+  t.doesNotThrow(() => parseAgentConfig(job('      - source_labels: [a]\n        regex: "[[:alpha:]]+|\\\\pL|(?i:PRO).*|(?P<n>x)"\n        target_label: b\n')));
   throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        action: replace\n')), 5, /requires 'target_label' value/);
   throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        action: hashmod\n        target_label: h\n')), 5, /hashmod requires non-zero modulus/);
   throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a-b]\n        target_label: c\n')), 4, /"a-b" is not a valid label name/);

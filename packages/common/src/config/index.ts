@@ -1,6 +1,6 @@
 export type * from './types.js';
 export { ConfigSource, FieldReader, ValueReader, parseSize } from './reader.js';
-export { RELABEL_ACTIONS, defaultRelabelConfig, compileRelabelRegex, readRelabelConfig } from './relabel.js';
+export { RELABEL_ACTIONS, defaultRelabelConfig, readRelabelConfig } from './relabel.js';
 export { readTLSConfig, readBasicAuth, readHttpClientFields, type HttpClientFields } from './client.js';
 export { readScrapeConfig, readStaticConfig, readFileSDConfig, readHttpSDConfig, readDnsSDConfig, type ScrapeDefaults } from './scrape.js';
 export { defaultAgentConfig, parseAgentConfig, loadAgentConfig, readConfigFile } from './agent.js';

@@ -12,6 +12,7 @@ const BY_CODE: Record<string, ErrorType> = {
   ERR_BAD_PARAMETER: 'bad_data',
   ERR_PARSE: 'bad_data',
   ERR_BAD_MATCHER: 'bad_data',
+  ERR_BAD_REGEX: 'bad_data',
   ERR_PROMQL_EXECUTION: 'execution',
   ERR_PROMQL_TOO_MANY_SAMPLES: 'execution',
   ERR_PROMQL_TIMEOUT: 'timeout',
