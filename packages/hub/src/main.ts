@@ -32,7 +32,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(cli.kind === 'version' ? `${cli.text}\n` : cli.text);
     return 0;
   }
-  if (cli.command === 'check-config') return checkFiles(SPEC.name, 'check-config FILE', cli.args, async (f) => { await loadHubConfig(f); return []; });
+  if (cli.command === 'check-config') {
+    const { checkHubConfig } = await import('./check.js');
+    return checkFiles(SPEC.name, 'check-config FILE', cli.args, checkHubConfig);
+  }
   if (cli.command === 'check-rules') return checkFiles(SPEC.name, 'check-rules FILE...', cli.args, await loadRuleCheck());
 
   const configFile = cli.values.config as string | undefined;
