@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { VERSION, createLogger, listen, parseListenAddress, parseCli, runUntilSignal, checkFiles, hasCredentials, isLoopbackListen } from '@vigil/common';
+import { VERSION, createLogger, listen, parseListenAddress, parseCli, runUntilSignal, checkFiles, hasCredentials, isLoopbackListen, redactUrlPassword } from '@vigil/common';
 
 const SPEC = {
   name: 'vigil-agent',
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   const agent = await startAgent({ config, flags, dataDir: resolve((v['data-dir'] as string | undefined) ?? './data/agent'), logger });
   const { host, port } = parseListenAddress(listenAddress);
   const listening = await listen(agent.app.fetch, { host, port, tls: config.api.tls_server_config });
-  logger.info({ url: listening.url, hub: config.hub.url, agent: agent.id, datacenter: agent.datacenter, version: VERSION }, 'vigil agent listening');
+  logger.info({ url: listening.url, hub: redactUrlPassword(config.hub.url), agent: agent.id, datacenter: agent.datacenter, version: VERSION }, 'vigil agent listening');
 
   await runUntilSignal({
     logger,

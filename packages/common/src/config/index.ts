@@ -9,4 +9,4 @@ export { isLoopbackListen, splitHostPort } from './listen.js';
 export {
   API_SCOPES, MIN_TOKEN_LENGTH, defaultApiConfig, readApiConfig, readSecretField, applyWebConfigFile, hasCredentials, listenAuthProblem,
 } from './api.js';
-export { redactSecrets, SECRET } from './redact.js';
+export { redactSecrets, redactUrlPassword, SECRET } from './redact.js';
