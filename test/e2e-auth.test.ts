@@ -5,7 +5,7 @@
 // too, unless insecure_open.
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { BIN, startProc, tempDir, type Proc } from './lib/proc.js';
@@ -208,4 +208,31 @@ t.test('off loopback without credentials: start and check-config refuse alike; i
   t.teardown(() => agent.stop());
   t.match(agent.output(), /"level":50.*insecure_open/, 'the agent says loudly that it is open');
   t.equal((await fetch(`${loopback(agent)}/metrics/job/open`, { method: 'PUT', body: 'x 1\n' })).status, 200);
+});
+
+const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+
+t.test("agent with Prometheus' --web.config.file: HTTPS from tls_server_config, its basic_auth_users guard the API", { skip: hasOpenssl ? false : 'openssl CLI not found' }, async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const https = await import('node:https');
+  const dir = tempDir('auth-web');
+  t.teardown(dir.remove);
+  const f = (n: string) => join(dir.path, n);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('k.pem'), '-out', f('c.pem'), '-days', '2',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+  writeFileSync(f('web.yml'), `tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\nbasic_auth_users:\n  ops: '${await bcrypt.hash(PASSWORD, 4)}'\n`);
+  writeFileSync(f('agent.yml'), 'host_exporter: { enabled: false }\n');
+  const agent = await startProc(BIN.agent, ['--config', f('agent.yml'), '--web.config.file', f('web.yml'), '--listen', '0.0.0.0:0',
+    '--hub', 'ws://127.0.0.1:9', '--data-dir', f('data')]);
+  t.teardown(() => agent.stop());
+  t.match(agent.url, /^https:\/\/0\.0\.0\.0:/);
+  const port = new URL(agent.url).port;
+  const ca = readFileSync(f('c.pem'));
+  const get = (path: string, headers: Record<string, string> = {}) => new Promise<number>((resolve, reject) => {
+    https.get(`https://127.0.0.1:${port}${path}`, { ca, headers }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+  });
+  t.equal(await get('/-/healthy'), 200);
+  t.equal(await get('/api/v1/targets'), 401);
+  t.equal(await get('/api/v1/targets', basic('ops', 'nope')), 401);
+  t.equal(await get('/api/v1/targets', basic('ops', PASSWORD)), 200);
 });
