@@ -212,7 +212,7 @@ t.test('off loopback without credentials: start and check-config refuse alike; i
 
 const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 
-t.test("agent with Prometheus' --web.config.file: HTTPS from tls_server_config, its basic_auth_users guard the API", { skip: hasOpenssl ? false : 'openssl CLI not found' }, async (t) => {
+t.test("agent with Prometheus' --web.config.file: HTTPS from tls_server_config, its basic_auth_users guard the API (hub and agent, across reloads)", { skip: hasOpenssl ? false : 'openssl CLI not found' }, async (t) => {
   const { execFileSync } = await import('node:child_process');
   const https = await import('node:https');
   const dir = tempDir('auth-web');
@@ -226,13 +226,24 @@ t.test("agent with Prometheus' --web.config.file: HTTPS from tls_server_config, 
     '--hub', 'ws://127.0.0.1:9', '--data-dir', f('data')]);
   t.teardown(() => agent.stop());
   t.match(agent.url, /^https:\/\/0\.0\.0\.0:/);
-  const port = new URL(agent.url).port;
   const ca = readFileSync(f('c.pem'));
-  const get = (path: string, headers: Record<string, string> = {}) => new Promise<number>((resolve, reject) => {
-    https.get(`https://127.0.0.1:${port}${path}`, { ca, headers }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+  const request = (base: string, method: string, path: string, headers: Record<string, string> = {}) => new Promise<number>((resolve, reject) => {
+    https.request(`${base}${path}`, { method, ca, headers }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end();
   });
-  t.equal(await get('/-/healthy'), 200);
-  t.equal(await get('/api/v1/targets'), 401);
-  t.equal(await get('/api/v1/targets', basic('ops', 'nope')), 401);
-  t.equal(await get('/api/v1/targets', basic('ops', PASSWORD)), 200);
+  const agentBase = `https://127.0.0.1:${new URL(agent.url).port}`;
+  t.equal(await request(agentBase, 'GET', '/-/healthy'), 200);
+  t.equal(await request(agentBase, 'GET', '/api/v1/targets'), 401);
+  t.equal(await request(agentBase, 'GET', '/api/v1/targets', basic('ops', 'nope')), 401);
+  t.equal(await request(agentBase, 'GET', '/api/v1/targets', basic('ops', PASSWORD)), 200);
+  t.equal(await request(agentBase, 'POST', '/-/reload', basic('ops', PASSWORD)), 200, 'the agent reloads with the flag\'s web config');
+
+  // The hub takes the same file from its config (api.web_config_file) and keeps it across reloads.
+  writeFileSync(f('hub.yml'), `agents:\n  tokens: [{ token: ${AGENT} }]\napi:\n  web_config_file: web.yml\n`);
+  const hub = await startProc(BIN.hub, ['--config', f('hub.yml'), '--listen', '0.0.0.0:0', '--data-dir', f('hub')]);
+  t.teardown(() => hub.stop());
+  t.match(hub.url, /^https:\/\/0\.0\.0\.0:/);
+  const hubBase = `https://127.0.0.1:${new URL(hub.url).port}`;
+  t.equal(await request(hubBase, 'GET', '/api/v1/status/flags'), 401);
+  t.equal(await request(hubBase, 'POST', '/-/reload', basic('ops', PASSWORD)), 200, 'the hub reloads');
+  t.equal(await request(hubBase, 'GET', '/api/v1/status/flags', basic('ops', PASSWORD)), 200, 'and still knows the user');
 });

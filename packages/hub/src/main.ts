@@ -44,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
     logger.error({ listen: config.listen }, 'api.insecure_open: the HTTP API is open to everyone who can reach this address, without credentials: anyone can read, write and delete data and reload the configuration');
   }
   const { startHub } = await loadHub();
-  const hub = await startHub(config, logger, configFile, { webConfigFile: config.api.web_config_file });
+  const webFlag = cli.values['web.config.file'];
+  const hub = await startHub(config, logger, configFile, { webConfigFile: typeof webFlag === 'string' ? resolve(webFlag) : undefined });
   const listening = await listen(hub.app.fetch, {
     host, port, tls: config.tls ?? config.api.tls_server_config, onUpgrade: (req, socket, head) => hub.ingest.handleUpgrade(req, socket, head),
   });
