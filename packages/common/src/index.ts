@@ -12,4 +12,5 @@ export * from './config/index.js';
 export * from './push/index.js';
 export * from './http.js';
 export * from './cli.js';
+export * from './auth/index.js';
 export const VERSION = '0.1.0';

@@ -1,18 +1,17 @@
 /**
  * `vigil-hub check-config FILE`: refuses exactly what starting the hub refuses. Besides the
- * config file itself (loadHubConfig), start reads the notifier's configuration (routes must name
+ * config file itself (read as start reads it, flags applied), start reads the notifier's configuration (routes must name
  * defined receivers), every rule file its `rule_files` patterns name, and the TLS files; so does this.
  */
 import { readFile } from 'node:fs/promises';
-import { loadHubConfig } from '@vigil/common';
+import type { HubConfig } from '@vigil/common';
 import { parseNotifierConfig } from './notifier/config.js';
 import { checkRuleFile } from './rules/file.js';
 import { expandGlob } from './rules/manager.js';
 import { parseExpr } from './promql/index.js';
 
-/** Errors of a hub config file (empty when it would start); throws a ConfigError for the file itself. */
-export async function checkHubConfig(file: string): Promise<string[]> {
-  const config = await loadHubConfig(file);
+/** Errors of a hub config file whose own fields were read into `config` (empty when it would start). */
+export async function checkHubConfig(file: string, config: HubConfig): Promise<string[]> {
   const errors: string[] = [];
   try {
     parseNotifierConfig(await readFile(file, 'utf8'), file);

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { defaultAgentConfig, loadAgentConfig, parseAgentConfig } from './agent.js';
-import { defaultHubConfig, isLoopbackListen, loadHubConfig, parseHubConfig } from './hub.js';
+import { defaultHubConfig, loadHubConfig, parseHubConfig } from './hub.js';
+import { isLoopbackListen } from './listen.js';
 import { ConfigSource } from './reader.js';
 
 /** Asserts that `fn` throws a ConfigError at `line` whose message matches `re`. */
@@ -168,7 +169,10 @@ t.test('job names, label names and targets are checked', async (t) => {
 t.test('hub config: full file, defaults, token files and relative paths', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-config-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  fs.writeFileSync(path.join(dir, 'dc1.token'), 's3cret\n');
+  fs.writeFileSync(path.join(dir, 'dc1.token'), 's3cret-of-dc1-and-more\n');
+  fs.mkdirSync(path.join(dir, 'tls'));
+  fs.writeFileSync(path.join(dir, 'tls/c.pem'), '');
+  fs.writeFileSync(path.join(dir, 'tls/k.pem'), '');
   const hash = '$2y$10$' + 'a'.repeat(53);
   fs.writeFileSync(path.join(dir, 'hub.yml'), `
 listen: 0.0.0.0:9090
@@ -179,7 +183,7 @@ agents:
   tokens:
     - token_file: dc1.token
       datacenter: dc1
-    - token: plain
+    - token: plain-but-long-enough
 api:
   basic_auth_users: { admin: '${hash}' }
 tls: { cert_file: tls/c.pem, key_file: tls/k.pem }
@@ -199,7 +203,7 @@ limits: { max_series_per_agent: 5000 }
   t.equal(cfg.data_dir, path.join(dir, 'data'));
   t.equal(cfg.retention, 30 * 86_400_000);
   t.equal(cfg.retention_size, 10 * 1024 ** 3);
-  t.same(cfg.agents.tokens, [{ token: 's3cret', datacenter: 'dc1' }, { token: 'plain' }]);
+  t.same(cfg.agents.tokens, [{ token: 's3cret-of-dc1-and-more', datacenter: 'dc1' }, { token: 'plain-but-long-enough' }]);
   t.same(cfg.api.basic_auth_users, { admin: hash });
   t.same(cfg.tls, { cert_file: path.join(dir, 'tls/c.pem'), key_file: path.join(dir, 'tls/k.pem') });
   t.same(cfg.rule_files, [path.join(dir, 'rules/*.yml')]);
