@@ -75,8 +75,8 @@ function hashTokens(tokens: readonly AgentToken[]): TokenEntry[] {
 
 /** RFC 3339 of a time in ms; null when unknown or not a representable time. */
 /**
- * Wrong tokens, per remote address: after 5 failures within a minute the address waits, twice as
- * long after each further failure (1 s up to 5 min), so a token cannot be guessed at line rate.
+ * Wrong tokens, per remote address: after 5 failures within a minute, wrong tokens from the address
+ * get 429 for a while, twice as long after each further failure (1 s up to 5 min).
  */
 export class FailureThrottle {
   private readonly byAddr = new Map<string, { fails: number; first: number; until: number }>();
@@ -141,12 +141,6 @@ export class IngestServer {
       return true;
     }
     const remote = req.socket.remoteAddress ?? '';
-    const wait = this.throttle.blockedFor(remote);
-    if (wait > 0) {
-      this.metrics.refusedConnections.inc({ reason: 'throttled' });
-      refuse(socket, 429, `too many failed attempts from ${remote}: retry in ${Math.ceil(wait / 1000)} s`, `Retry-After: ${Math.ceil(wait / 1000)}\r\n`);
-      return true;
-    }
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
     let agentId = String(req.headers[HEADER_AGENT_ID] ?? '');
@@ -157,8 +151,16 @@ export class IngestServer {
     if (this.tokens.length > 0 || !this.allowAnonymous) {
       const hit = this.findToken(h);
       if (!hit) {
-        this.metrics.refusedConnections.inc({ reason: 'token' });
+        // Agents of a datacenter often share one address (NAT): a valid token is always accepted,
+        // wrong ones from an address that keeps failing get 429 and no log line each.
+        const wait = this.throttle.blockedFor(remote);
         this.throttle.fail(remote);
+        if (wait > 0) {
+          this.metrics.refusedConnections.inc({ reason: 'throttled' });
+          refuse(socket, 429, `too many failed attempts from ${remote}: retry in ${Math.ceil(wait / 1000)} s`, `Retry-After: ${Math.ceil(wait / 1000)}\r\n`);
+          return true;
+        }
+        this.metrics.refusedConnections.inc({ reason: 'token' });
         this.log.warn({ agent: agentId, remote: req.socket.remoteAddress }, 'agent refused: missing or invalid token');
         refuse(socket, 401, m ? 'invalid token' : 'missing bearer token', 'WWW-Authenticate: Bearer\r\n');
         return true;
