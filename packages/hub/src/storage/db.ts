@@ -169,7 +169,9 @@ export class LevelStorage extends Engine {
         if (parts.length > 0 || s.unpersisted || s.chunks.length > 1 || s.chunks[0]?.provisional === true) {
           if (parts.length > 0) {
             s.frozen = parts;
-            s.head = new SampleBuf(8);
+            // The next period of a flush by sample count holds about as many samples as this
+            // one: sized once, the head does not grow (and copy) 8 → 16 → 32 → 64 per series.
+            s.head = new SampleBuf(Math.min(4096, Math.max(8, s.head.n)));
             s.ooo = null;
           }
           frozen.push(s);
