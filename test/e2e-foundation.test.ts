@@ -116,3 +116,24 @@ t.test('check-config and check-rules name the file and line of an error', async 
   t.equal(start.status, 1);
   t.match(start.stderr, `${bad}:2:`);
 });
+
+t.test('check-config refuses what start refuses: undefined receiver, missing rule file, missing TLS files (security issue, item 12)', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = tempDir('check2');
+  t.teardown(dir.remove);
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN.hub, ...args], { encoding: 'utf8', timeout: 20_000 });
+  const cases: [string, string, RegExp][] = [
+    ['receiver.yml', 'alerting:\n  route:\n    receiver: nobody\n  receivers:\n    - name: ops\n', /nobody/],
+    ['rules.yml', 'rule_files: [missing-rules.yml]\n', /missing-rules\.yml/],
+    ['tls.yml', 'tls:\n  cert_file: no-cert.pem\n  key_file: no-key.pem\n', /no-cert\.pem/],
+  ];
+  for (const [name, text, why] of cases) {
+    const f = join(dir.path, name);
+    writeFileSync(f, text);
+    const check = run('check-config', f);
+    t.equal(check.status, 1, `check-config refuses ${name}`);
+    t.match(check.stdout + check.stderr, why);
+    const start = run('--config', f, '--listen', '127.0.0.1:0', '--data-dir', join(dir.path, 'data'));
+    t.equal(start.status, 1, `start refuses ${name} too`);
+  }
+});

@@ -3,13 +3,18 @@ import { join } from 'node:path';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { loadAgentConfig, defaultAgentConfig, PushStore, pushRoutes, type AgentConfig, type Logger } from '@vigil/common';
+import {
+  AuthThrottle, ConfigError, Credentials, applyWebConfigFile, defaultAgentConfig, httpAuth, limitBody, listenAuthProblem, loadAgentConfig,
+  PushStore, pushRoutes, type AgentConfig, type Logger,
+} from '@vigil/common';
 import { HostExporter } from '@vigil/exporter-node';
 import { ScrapeManager, targetsRoutes } from './scrape/index.js';
 import { openBuffer } from './buffer/index.js';
 import { Streamer } from './stream/index.js';
 import { PushSampler } from './push/index.js';
+import { toHttpError } from './errors.js';
 
 /** What the command line may set over the config file. */
 export interface AgentFlags {
@@ -17,13 +22,23 @@ export interface AgentFlags {
   hub?: string;
   token?: string;
   datacenter?: string;
+  /** Prometheus' web config file (`--web.config.file`), merged into `api`. */
+  webConfigFile?: string;
+  /** The HTTP listen address: off loopback, the API needs credentials (or `api.insecure_open`). */
+  listen?: string;
 }
 
-/** The config file (or defaults) with the command-line flags applied; `datacenter` becomes an external label. */
+/**
+ * The config file (or defaults) with the command-line flags applied; `datacenter` becomes an external label.
+ * Start, reload and check-config all read it here, so they refuse the same things.
+ */
 export async function readAgentConfig(flags: AgentFlags): Promise<AgentConfig> {
   const config = flags.configFile ? await loadAgentConfig(flags.configFile) : defaultAgentConfig();
   if (flags.hub) config.hub.url = flags.hub;
   if (flags.token) config.hub.token = flags.token;
+  if (flags.webConfigFile) applyWebConfigFile(config.api, flags.webConfigFile);
+  const problem = flags.listen === undefined ? undefined : listenAuthProblem(flags.listen, config.api);
+  if (problem) throw new ConfigError(problem, flags.configFile);
   const datacenter = flags.datacenter ?? config.global.external_labels.datacenter ?? 'default';
   config.global.external_labels = { ...config.global.external_labels, datacenter };
   return config;
@@ -108,11 +123,22 @@ export async function startAgent(opts: { config: AgentConfig; flags: AgentFlags;
     if (!flags.configFile) return;
     const next = await readAgentConfig(flags);
     await apply(next);
+    credentials = new Credentials(next.api);
     config = next;
     logger.info({ file: flags.configFile }, 'configuration reloaded');
   };
 
+  // Off loopback every endpoint but health needs credentials with the route's scope (see routeScope); bodies are
+  // bounded (push is the only endpoint with one).
+  let credentials = new Credentials(config.api);
   const app = new Hono();
+  app.use('*', httpAuth({ credentials: () => credentials, realm: 'vigil agent', throttle: new AuthThrottle(), logger }));
+  app.use('*', limitBody(config.api.max_body_bytes));
+  app.onError((err, c) => {
+    const e = toHttpError(err);
+    if (e.status >= 500) logger.error({ err, path: c.req.path }, 'request failed');
+    return c.text(e.text, e.status as ContentfulStatusCode, e.headers);
+  });
   app.get('/-/healthy', (c) => c.text('Vigil agent is Healthy.\n'));
   app.get('/-/ready', (c) => c.text('Vigil agent is Ready.\n'));
   app.post('/-/reload', async (c) => {

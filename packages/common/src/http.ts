@@ -1,9 +1,12 @@
 import { serve, type ServerType } from '@hono/node-server';
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { BodyTooLargeError } from './auth/errors.js';
 import { ConfigError } from './errors.js';
 
 /** Splits `host:port`, `:port` (all interfaces) or `[v6]:port`. */
@@ -21,7 +24,8 @@ export function isLoopback(host: string): boolean {
 export interface ListenOptions {
   host: string;
   port: number;
-  tls?: { cert_file: string; key_file: string };
+  /** HTTPS; with `client_ca_file` and `RequireAndVerifyClientCert`, only clients with a certificate signed by it. */
+  tls?: { cert_file: string; key_file: string; client_ca_file?: string; client_auth_type?: 'NoClientCert' | 'RequireAndVerifyClientCert' };
   /** WebSocket upgrades; return false to refuse (the socket is then destroyed). */
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 }
@@ -40,8 +44,12 @@ export interface Listening {
  */
 export function listen(fetch: (req: Request) => Response | Promise<Response>, opts: ListenOptions): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    const tlsOptions = opts.tls
-      ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(opts.tls.cert_file), key: readFileSync(opts.tls.key_file) } }
+    const tls = opts.tls;
+    const mtls = tls?.client_auth_type === 'RequireAndVerifyClientCert' && tls.client_ca_file
+      ? { ca: readFileSync(tls.client_ca_file), requestCert: true, rejectUnauthorized: true }
+      : {};
+    const tlsOptions = tls
+      ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(tls.cert_file), key: readFileSync(tls.key_file), ...mtls } }
       : {};
     const server = serve({ fetch, hostname: opts.host, port: opts.port, ...tlsOptions } as Parameters<typeof serve>[0]);
     server.once('error', reject);
@@ -66,4 +74,13 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>, op
       });
     });
   });
+}
+
+/**
+ * Bounds request bodies to `maxBytes`, throwing BodyTooLargeError (413 at the app's error handler) before a
+ * handler reads more; requests for which `exempt` is true (streaming endpoints bounded elsewhere) pass.
+ */
+export function limitBody(maxBytes: number, exempt: (path: string) => boolean = () => false): MiddlewareHandler {
+  const limit = bodyLimit({ maxSize: maxBytes, onError: () => { throw new BodyTooLargeError(maxBytes); } });
+  return async (c, next) => (exempt(c.req.path) ? next() : limit(c, next));
 }

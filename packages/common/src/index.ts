@@ -1,5 +1,6 @@
 export * from './model/labels.js';
 export * from './model/matchers.js';
+export * from './model/regex.js';
 export * from './model/sample.js';
 export * from './model/duration.js';
 export * from './model/sink.js';
@@ -11,4 +12,5 @@ export * from './config/index.js';
 export * from './push/index.js';
 export * from './http.js';
 export * from './cli.js';
+export * from './auth/index.js';
 export const VERSION = '0.1.0';

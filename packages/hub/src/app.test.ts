@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
-import { silentLogger } from '@vigil/common';
+import { AuthThrottle, Credentials, silentLogger } from '@vigil/common';
 import { createHubApp, type HubAppDeps } from './app.js';
 
 function app(over: Partial<HubAppDeps> = {}) {
@@ -46,10 +46,35 @@ t.test('request bodies are bounded except the streaming import', async (t) => {
 t.test('basic auth with bcrypt hashes guards the API but not health', async (t) => {
   // bcrypt hash of "secret"
   const bcrypt = (await import('bcryptjs')).default;
-  const { a } = app({ basicAuthUsers: { admin: await bcrypt.hash('secret', 4) } });
+  const creds = new Credentials({ basic_auth_users: { admin: await bcrypt.hash('secret', 4) }, tokens: [] });
+  const { a } = app({ auth: { credentials: () => creds } });
   t.equal((await a.request('/-/healthy')).status, 200);
   t.equal((await a.request('/api/v1/status/flags')).status, 401);
   const auth = (p: string) => ({ headers: { Authorization: `Basic ${Buffer.from(p).toString('base64')}` } });
   t.equal((await a.request('/api/v1/status/flags', auth('admin:wrong'))).status, 401);
   t.equal((await a.request('/api/v1/status/flags', auth('admin:secret'))).status, 200);
+});
+
+t.test('scoped tokens: 401 with a challenge, 403 without the scope, 429 after repeated wrong tokens, all as JSON errors', async (t) => {
+  const read = 'read-only-token-0123';
+  const admin = 'admin-only-token-0123';
+  const creds = new Credentials({ basic_auth_users: {}, tokens: [{ token: read, scopes: ['read'] }, { token: admin, scopes: ['admin'] }] });
+  const { a } = app({ auth: { credentials: () => creds, throttle: new AuthThrottle({ freeFailures: 2 }) } });
+  const as = (token: string, method = 'GET') => ({ method, headers: { Authorization: `Bearer ${token}` } });
+  const none = await a.request('/api/v1/status/flags');
+  t.equal(none.status, 401);
+  t.equal(none.headers.get('www-authenticate'), 'Bearer realm="vigil hub"');
+  t.same(await none.json(), { status: 'error', errorType: 'unauthorized', error: 'authentication required' });
+  t.equal((await a.request('/api/v1/status/flags', as(read))).status, 200);
+  const denied = await a.request('/api/v1/admin/tsdb/flush', as(read, 'POST'));
+  t.equal(denied.status, 403);
+  t.equal(((await denied.json()) as { errorType: string }).errorType, 'forbidden');
+  t.equal((await a.request('/api/v1/admin/tsdb/flush', as(admin, 'POST'))).status, 204);
+  t.equal((await a.request('/api/v1/query', { ...as(read, 'POST'), body: 'query=up' })).status, 200, 'query forms are reads');
+  t.equal((await a.request('/api/v1/import/prometheus', { ...as(read, 'POST'), body: 'x 1' })).status, 403);
+  t.equal((await a.request('/-/ready')).status, 503, 'health needs no credentials');
+  for (let i = 0; i < 3; i++) await a.request('/api/v1/status/flags', as('not-a-token'));
+  const throttled = await a.request('/api/v1/status/flags', as(read));
+  t.equal(throttled.status, 429);
+  t.ok(throttled.headers.get('retry-after'));
 });

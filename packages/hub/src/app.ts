@@ -1,8 +1,8 @@
-import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import bcrypt from 'bcryptjs';
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Registry } from 'prom-client';
-import { VERSION, type Logger } from '@vigil/common';
+import { VERSION, httpAuth, limitBody, type AuthThrottle, type Credentials, type Logger } from '@vigil/common';
+import { toApiError } from './api/errors.js';
 
 export interface HubAppDeps {
   logger: Logger;
@@ -19,8 +19,11 @@ export interface HubAppDeps {
   targets: () => { activeTargets: unknown[]; droppedTargets: unknown[] };
   /** Base URLs of the external Alertmanagers alerts are forwarded to. */
   alertmanagers?: () => string[];
-  /** bcrypt hashes by user name; when set, every endpoint except health needs basic auth. */
-  basicAuthUsers?: Record<string, string>;
+  /**
+   * Who may call what: with credentials configured, every endpoint except health needs them, with the scope the
+   * route needs (routeScope); without, the API is open (loopback, or insecure_open).
+   */
+  auth?: { credentials: () => Credentials; throttle?: AuthThrottle };
   ui?: Hono;
   /** Largest request body (default 64 MiB); the streaming import is exempt. */
   maxBodyBytes?: number;
@@ -37,14 +40,10 @@ export function createHubApp(deps: HubAppDeps): Hono {
 
   app.get('/-/healthy', (c) => c.text('Vigil hub is Healthy.\n'));
   app.get('/-/ready', (c) => (deps.ready() ? c.text('Vigil hub is Ready.\n') : c.text('Vigil hub is not ready.\n', 503)));
-  if (deps.basicAuthUsers && Object.keys(deps.basicAuthUsers).length > 0) app.use('*', basicAuth(deps.basicAuthUsers));
+  if (deps.auth) app.use('*', httpAuth({ ...deps.auth, realm: 'vigil hub', logger: log }));
 
   // Request bodies are bounded, except the bulk import, which streams bodies of any size.
-  const limit = bodyLimit({
-    maxSize: deps.maxBodyBytes ?? 64 << 20,
-    onError: (c) => c.json({ status: 'error', errorType: 'bad_data', error: `request body exceeds ${deps.maxBodyBytes ?? 64 << 20} bytes` }, 413),
-  });
-  app.use('*', async (c, next) => (c.req.path === '/api/v1/import/prometheus' ? next() : limit(c, next)));
+  app.use('*', limitBody(deps.maxBodyBytes ?? 64 << 20, (path) => path === '/api/v1/import/prometheus'));
 
   app.post('/-/reload', async (c) => {
     try {
@@ -99,35 +98,9 @@ export function createHubApp(deps: HubAppDeps): Hono {
 
   app.notFound((c) => c.json({ status: 'error', errorType: 'not_found', error: `no endpoint ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
-    log.error({ err, path: c.req.path }, 'request failed');
-    return c.json({ status: 'error', errorType: 'internal', error: err.message }, 500);
+    const e = toApiError(err);
+    if (e.status >= 500) log.error({ err, path: c.req.path }, 'request failed');
+    return c.json({ status: 'error', errorType: e.errorType, error: e.error }, e.status as ContentfulStatusCode, e.headers);
   });
   return app;
-}
-
-/** Basic auth against bcrypt hashes, as Prometheus' web config `basic_auth_users`. Health stays open. */
-function basicAuth(users: Record<string, string>): MiddlewareHandler {
-  const verified = new Map<string, boolean>();
-  return async (c, next) => {
-    if (c.req.path === '/-/healthy' || c.req.path === '/-/ready') return next();
-    const header = c.req.header('authorization') ?? '';
-    const m = /^Basic\s+(.+)$/i.exec(header);
-    if (m) {
-      const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-      const i = decoded.indexOf(':');
-      const user = decoded.slice(0, i);
-      const hash = users[user];
-      if (i > 0 && hash) {
-        const key = `${header}`;
-        let good = verified.get(key);
-        if (good === undefined) {
-          good = await bcrypt.compare(decoded.slice(i + 1), hash);
-          if (verified.size > 1000) verified.clear();
-          verified.set(key, good);
-        }
-        if (good) return next();
-      }
-    }
-    return c.text('Unauthorized\n', 401, { 'WWW-Authenticate': 'Basic realm="vigil"' });
-  };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { stringify } from 'yaml';
-import { formatDuration, loadHubConfig, PushSampler, PushStore, pushRoutes, type HubConfig, type Logger, type Sample, type MetricMetadata, type SampleSink } from '@vigil/common';
+import { AuthThrottle, ConfigError, Credentials, applyWebConfigFile, formatDuration, hubListenProblem, loadHubConfig, redactSecrets, PushSampler, PushStore, pushRoutes, type HubConfig, type Logger, type Sample, type MetricMetadata, type SampleSink } from '@vigil/common';
 import { openStorage, type Storage } from './storage/index.js';
 import { registerStorageMetrics } from './storage/metrics.js';
 import { Engine } from './promql/index.js';
@@ -27,8 +27,13 @@ export interface Hub {
   close(): Promise<void>;
 }
 
+export interface HubOptions {
+  /** Prometheus' web config file named on the command line, merged into `api` again on every reload. */
+  webConfigFile?: string;
+}
+
 /** Wires the hub's components together from a validated config; `main.ts` adds the listening socket. */
-export async function startHub(config: HubConfig, logger: Logger, configFile?: string): Promise<Hub> {
+export async function startHub(config: HubConfig, logger: Logger, configFile?: string, opts: HubOptions = {}): Promise<Hub> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const storage = await openStorage({
@@ -94,6 +99,22 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
 
   let ready = false;
   let current = config;
+  let credentials = new Credentials(config.api);
+  // SIGHUP and POST /-/reload (which the API guards with the admin scope) both land here.
+  const reload = async () => {
+    if (!configFile) return;
+    const next = await loadHubConfig(configFile);
+    if (opts.webConfigFile) applyWebConfigFile(next.api, opts.webConfigFile);
+    const problem = hubListenProblem({ ...next, listen: current.listen });
+    if (problem) throw new ConfigError(problem, configFile);
+    const notifierConfig = await readNotifierConfig(next, configFile);
+    await rules.load(next.rule_files, next.evaluation_interval);
+    notifier.applyConfig(notifierConfig);
+    ingest.setTokens(next.agents.tokens, next.agents.tokens.length === 0);
+    credentials = new Credentials(next.api);
+    current = { ...next, listen: current.listen, data_dir: current.data_dir };
+    logger.info({ file: configFile }, 'configuration reloaded');
+  };
   const app = createHubApp({
     logger,
     registry,
@@ -108,7 +129,7 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
     ],
     ui: uiRoutes(),
     ready: () => ready,
-    configYaml: () => stringify(redact(current)),
+    configYaml: () => stringify(redactSecrets(current)),
     flags: {
       'config.file': configFile ?? '',
       'web.listen-address': config.listen,
@@ -119,20 +140,12 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
       'query.max-samples': '50000000',
       'rules.evaluation-interval': formatDuration(config.evaluation_interval),
     },
-    reload: async () => {
-      if (!configFile) return;
-      const next = await loadHubConfig(configFile);
-      const notifierConfig = await readNotifierConfig(next, configFile);
-      await rules.load(next.rule_files, next.evaluation_interval);
-      notifier.applyConfig(notifierConfig);
-      ingest.setTokens(next.agents.tokens, next.agents.tokens.length === 0);
-      current = { ...next, listen: current.listen, data_dir: current.data_dir };
-      logger.info({ file: configFile }, 'configuration reloaded');
-    },
+    reload,
     flush: () => storage.flush(),
     targets: () => ({ activeTargets: ingest.targets(), droppedTargets: [] }),
     alertmanagers: () => current.alerting.alertmanagers.map((a) => a.url),
-    basicAuthUsers: config.api.basic_auth_users,
+    auth: { credentials: () => credentials, throttle: new AuthThrottle() },
+    maxBodyBytes: config.api.max_body_bytes,
   });
   rules.start();
   links.start();
@@ -146,10 +159,7 @@ export async function startHub(config: HubConfig, logger: Logger, configFile?: s
     storage,
     registry,
     setReady: () => { ready = true; },
-    reload: async () => {
-      const res = await app.request('/-/reload', { method: 'POST' });
-      if (!res.ok) throw new Error(await res.text());
-    },
+    reload,
     close: async () => {
       ready = false;
       pushSampler.stop();
@@ -184,8 +194,4 @@ class StorageWriter implements SampleSink {
   idle(): Promise<void> {
     return this.chain;
   }
-}
-
-function redact(config: HubConfig): unknown {
-  return { ...config, agents: { tokens: config.agents.tokens.map((t) => ({ ...t, token: '<secret>' })) } };
 }

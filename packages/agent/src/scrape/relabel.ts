@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LABEL_NAME_RE, type Labels, type RelabelConfig } from '@vigil/common';
+import { compileRegex, expandTemplate, LABEL_NAME_RE, type Labels, type Regex, type RelabelConfig } from '@vigil/common';
 
 /**
  * Prometheus relabeling (2.42 semantics): each config is applied in turn to the label set
@@ -10,92 +10,18 @@ import { LABEL_NAME_RE, type Labels, type RelabelConfig } from '@vigil/common';
 /** A relabel config with its regex compiled once. */
 interface CompiledRelabel {
   cfg: RelabelConfig;
-  re: RegExp;
+  re: Regex;
 }
 
 const compiled = new WeakMap<RelabelConfig, CompiledRelabel>();
 
-/**
- * Compiles an RE2 regex as Prometheus does: fully anchored (`^(?:re)$`). RE2-only syntax that
- * JavaScript lacks is translated: `(?P<name>` groups, leading `(?i)`/`(?s)`/`(?is)` flags, `\z`.
- */
-export function compileRE2(text: string, extraFlags = ''): RegExp {
-  let body = text;
-  let flags = extraFlags;
-  const lead = /^\(\?([ims]+)\)/.exec(body);
-  if (lead) {
-    for (const f of lead[1]!) if (f !== 'm' && !flags.includes(f)) flags += f;
-    if (lead[1]!.includes('m')) flags += 'm';
-    body = body.slice(lead[0].length);
-  }
-  body = body.replace(/\(\?P</g, '(?<').replace(/\\z/g, '$');
-  return new RegExp(`^(?:${body})$`, flags);
-}
-
 function compile(cfg: RelabelConfig): CompiledRelabel {
   let c = compiled.get(cfg);
   if (!c) {
-    c = { cfg, re: compileRE2(cfg.regex) };
+    c = { cfg, re: compileRegex(cfg.regex) };
     compiled.set(cfg, c);
   }
   return c;
-}
-
-/**
- * Expands `$1`, `${1}`, `$name`, `${name}` and `$$` in `template` as Go's `Regexp.Expand` does:
- * `$name` takes the longest run of letters, digits and underscores (`$1x` is `${1x}`), an
- * unknown or unmatched group expands to nothing, and a malformed `$` stays literal.
- */
-export function expandTemplate(template: string, match: RegExpExecArray): string {
-  if (!template.includes('$')) return template;
-  let out = '';
-  let i = 0;
-  while (i < template.length) {
-    const ch = template[i]!;
-    if (ch !== '$') {
-      out += ch;
-      i++;
-      continue;
-    }
-    const next = template[i + 1];
-    if (next === '$') {
-      out += '$';
-      i += 2;
-      continue;
-    }
-    let name: string | undefined;
-    let end = i + 1;
-    if (next === '{') {
-      const close = template.indexOf('}', i + 2);
-      const inner = close < 0 ? '' : template.slice(i + 2, close);
-      if (close >= 0 && /^\w+$/.test(inner)) {
-        name = inner;
-        end = close + 1;
-      }
-    } else {
-      const m = /^\w+/.exec(template.slice(i + 1));
-      if (m) {
-        name = m[0];
-        end = i + 1 + m[0].length;
-      }
-    }
-    if (name === undefined) {
-      out += '$';
-      i++;
-      continue;
-    }
-    out += groupValue(match, name);
-    i = end;
-  }
-  return out;
-}
-
-function groupValue(match: RegExpExecArray, name: string): string {
-  if (/^\d+$/.test(name)) {
-    const idx = Number(name);
-    return idx < match.length ? match[idx] ?? '' : '';
-  }
-  return match.groups?.[name] ?? '';
 }
 
 /** `hashmod`: the last 8 bytes of the MD5 of `value`, big-endian, modulo `modulus`. */

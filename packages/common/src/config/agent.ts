@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { defaultApiConfig, readApiConfig } from './api.js';
 import { readTLSConfig } from './client.js';
 import { ConfigSource, type FieldReader } from './reader.js';
 import { readScrapeConfig } from './scrape.js';
@@ -15,6 +16,7 @@ export function defaultAgentConfig(): AgentConfig {
     buffer: { max_bytes: 1024 ** 3 },
     host_exporter: { enabled: true },
     push: {},
+    api: defaultApiConfig(16 << 20),
   };
 }
 
@@ -81,6 +83,8 @@ export function parseAgentConfig(text: string, file?: string): AgentConfig {
     if (ttl) cfg.push.ttl = ttl;
     push.done();
   }
+  const api = root.map('api');
+  if (api) readApiConfig(api, cfg.api);
   root.done();
   return cfg;
 }

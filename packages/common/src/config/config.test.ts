@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { defaultAgentConfig, loadAgentConfig, parseAgentConfig } from './agent.js';
-import { defaultHubConfig, isLoopbackListen, loadHubConfig, parseHubConfig } from './hub.js';
+import { defaultHubConfig, loadHubConfig, parseHubConfig } from './hub.js';
+import { isLoopbackListen } from './listen.js';
 import { ConfigSource } from './reader.js';
 
 /** Asserts that `fn` throws a ConfigError at `line` whose message matches `re`. */
@@ -140,6 +141,11 @@ t.test('wrong types and bad durations are refused at the value', async (t) => {
 t.test('relabel configs are validated as Prometheus does', async (t) => {
   const job = (rc: string) => `scrape_configs:\n  - job_name: a\n    relabel_configs:\n${rc}`;
   throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        regex: "a("\n        target_label: b\n')), 5, /invalid regex "a\("/);
+  // RE2, as Prometheus: no lookaround, no backreferences, no (?<name>...) in Go 1.19
+  throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        regex: "(?=x)x"\n        target_label: b\n')), 5, /invalid regex "\(\?=x\)x" .*: error parsing regexp: invalid or unsupported Perl syntax: `\(\?=`/);
+  throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        regex: "(a)\\\\1"\n        target_label: b\n')), 5, /error parsing regexp: invalid escape sequence: `\\1`/);
+  throwsAt(t, () => parseAgentConfig(job('      - action: labeldrop\n        regex: "(?<n>x)"\n')), 5, /invalid or unsupported Perl syntax: `\(\?<`/);
+  t.doesNotThrow(() => parseAgentConfig(job('      - source_labels: [a]\n        regex: "[[:alpha:]]+|\\\\pL|(?i:PRO).*|(?P<n>x)"\n        target_label: b\n')));
   throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        action: replace\n')), 5, /requires 'target_label' value/);
   throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a]\n        action: hashmod\n        target_label: h\n')), 5, /hashmod requires non-zero modulus/);
   throwsAt(t, () => parseAgentConfig(job('      - source_labels: [a-b]\n        target_label: c\n')), 4, /"a-b" is not a valid label name/);
@@ -163,7 +169,10 @@ t.test('job names, label names and targets are checked', async (t) => {
 t.test('hub config: full file, defaults, token files and relative paths', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-config-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  fs.writeFileSync(path.join(dir, 'dc1.token'), 's3cret\n');
+  fs.writeFileSync(path.join(dir, 'dc1.token'), 's3cret-of-dc1-and-more\n');
+  fs.mkdirSync(path.join(dir, 'tls'));
+  fs.writeFileSync(path.join(dir, 'tls/c.pem'), '');
+  fs.writeFileSync(path.join(dir, 'tls/k.pem'), '');
   const hash = '$2y$10$' + 'a'.repeat(53);
   fs.writeFileSync(path.join(dir, 'hub.yml'), `
 listen: 0.0.0.0:9090
@@ -174,7 +183,7 @@ agents:
   tokens:
     - token_file: dc1.token
       datacenter: dc1
-    - token: plain
+    - token: plain-but-long-enough
 api:
   basic_auth_users: { admin: '${hash}' }
 tls: { cert_file: tls/c.pem, key_file: tls/k.pem }
@@ -194,7 +203,7 @@ limits: { max_series_per_agent: 5000 }
   t.equal(cfg.data_dir, path.join(dir, 'data'));
   t.equal(cfg.retention, 30 * 86_400_000);
   t.equal(cfg.retention_size, 10 * 1024 ** 3);
-  t.same(cfg.agents.tokens, [{ token: 's3cret', datacenter: 'dc1' }, { token: 'plain' }]);
+  t.same(cfg.agents.tokens, [{ token: 's3cret-of-dc1-and-more', datacenter: 'dc1' }, { token: 'plain-but-long-enough' }]);
   t.same(cfg.api.basic_auth_users, { admin: hash });
   t.same(cfg.tls, { cert_file: path.join(dir, 'tls/c.pem'), key_file: path.join(dir, 'tls/k.pem') });
   t.same(cfg.rule_files, [path.join(dir, 'rules/*.yml')]);

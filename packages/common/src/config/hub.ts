@@ -1,7 +1,8 @@
 /** The hub's configuration file. */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readConfigFile } from './agent.js';
+import { defaultApiConfig, listenAuthProblem, MIN_TOKEN_LENGTH, readApiConfig, readSecretField } from './api.js';
+import { isLoopbackListen, splitHostPort } from './listen.js';
 import { ConfigSource, type FieldReader } from './reader.js';
 import type { HubConfig } from './types.js';
 
@@ -11,7 +12,7 @@ export function defaultHubConfig(): HubConfig {
     data_dir: './data/hub',
     retention: 15 * 86_400_000,
     agents: { tokens: [] },
-    api: { basic_auth_users: {} },
+    api: defaultApiConfig(64 << 20),
     rule_files: [],
     evaluation_interval: 15_000,
     alerting: { alertmanagers: [] },
@@ -20,27 +21,8 @@ export function defaultHubConfig(): HubConfig {
   };
 }
 
-/** Splits `host:port` (`[::1]:9090`, `:9090`); undefined when malformed. */
-export function splitHostPort(listen: string): { host: string; port: number } | undefined {
-  const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen);
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port > 65535) return undefined;
-  return { host: m[1] ?? m[2] ?? '', port };
-}
-
-/** True when a listen address only accepts connections from this machine. */
-export function isLoopbackListen(listen: string): boolean {
-  const hp = splitHostPort(listen);
-  if (!hp) return false;
-  const h = hp.host.toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
 /** Agent ids: they name a folder at the hub, so no path separators and no `.`/`..`. */
 export const AGENT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-const BCRYPT_RE = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 export function parseHubConfig(text: string, file?: string): HubConfig {
   const root = ConfigSource.parse(text, file);
@@ -53,7 +35,9 @@ export function parseHubConfig(text: string, file?: string): HubConfig {
     if (!splitHostPort(cfg.listen)) listen.fail(`invalid listen address "${cfg.listen}": use host:port, e.g. 127.0.0.1:9090`);
   }
   cfg.data_dir = root.filePath('data_dir') ?? cfg.data_dir;
-  cfg.retention = root.duration('retention') || cfg.retention;
+  const retention = root.duration('retention');
+  if (retention === 0) root.fail('retention must be longer than 0: it is how long samples are kept', 'retention');
+  if (retention !== undefined) cfg.retention = retention;
   const size = root.size('retention_size');
   if (size) cfg.retention_size = size;
 
@@ -62,32 +46,20 @@ export function parseHubConfig(text: string, file?: string): HubConfig {
     cfg.agents.tokens = agents.maps('tokens', readAgentToken);
     agents.done();
   }
-  if (!isLoopbackListen(cfg.listen) && cfg.agents.tokens.length === 0) {
-    root.fail(`refusing to listen on ${cfg.listen} (off loopback) without agents.tokens: configure at least one agent token`, root.has('listen') ? 'listen' : undefined);
-  }
-
   const api = root.map('api');
-  if (api) {
-    const users = api.get('basic_auth_users');
-    if (users) {
-      const m = users.map();
-      for (const name of m.keys()) {
-        const hash = m.require(name).string();
-        if (!BCRYPT_RE.test(hash)) m.fail(`password of basic_auth_users "${name}" must be a bcrypt hash (e.g. from htpasswd -nBC 10)`, name);
-        cfg.api.basic_auth_users[name] = hash;
-      }
-    }
-    api.done();
-  }
+  if (api) readApiConfig(api, cfg.api);
+  const problem = hubListenProblem(cfg);
+  if (problem) root.fail(problem, root.has('listen') ? 'listen' : undefined);
 
   const tls = root.map('tls');
   if (tls) {
-    const cert = tls.filePath('cert_file');
-    const key = tls.filePath('key_file');
+    const cert = tls.existingFile('cert_file');
+    const key = tls.existingFile('key_file');
     if (cert === undefined) throw tls.error('tls.cert_file is required when tls is set', 'cert_file');
     if (key === undefined) throw tls.error('tls.key_file is required when tls is set', 'key_file');
     cfg.tls = { cert_file: cert, key_file: key };
     tls.done();
+    if (cfg.api.tls_server_config) root.fail('at most one of tls & api.web_config_file tls_server_config must be configured', 'tls');
   }
 
   cfg.rule_files = (root.list('rule_files') ?? []).map((v) => v.filePath());
@@ -121,21 +93,8 @@ export function parseHubConfig(text: string, file?: string): HubConfig {
 }
 
 function readAgentToken(r: FieldReader): HubConfig['agents']['tokens'][number] {
-  const token = r.string('token');
-  const fileField = r.get('token_file');
-  if (token !== undefined && fileField) r.fail('at most one of token & token_file must be configured', 'token_file');
-  let secret = token;
-  if (fileField) {
-    const path = fileField.filePath();
-    try {
-      secret = readFileSync(path, 'utf8').trim();
-    } catch (err) {
-      fileField.fail(`cannot read token_file "${path}": ${(err as Error).message}`);
-    }
-  }
-  if (secret === undefined) r.fail('each agent token needs token or token_file');
-  if (secret === '') r.fail('agent token must not be empty', fileField ? 'token_file' : 'token');
-  const out: HubConfig['agents']['tokens'][number] = { token: secret };
+  const { value } = readSecretField(r, 'token', 'token_file', true);
+  const out: HubConfig['agents']['tokens'][number] = { token: value! };
   const dc = r.string('datacenter');
   if (dc !== undefined) out.datacenter = dc;
   const id = r.string('agent_id');
@@ -144,6 +103,24 @@ function readAgentToken(r: FieldReader): HubConfig['agents']['tokens'][number] {
     out.agent_id = id;
   }
   return out;
+}
+
+/**
+ * Why the hub may not serve its config on its listen address (undefined when it may). Off loopback, agents
+ * must authenticate (with tokens long enough to resist guessing) and so must API clients (see
+ * listenAuthProblem). Start and check-config both ask this, after the command-line flags are applied.
+ */
+export function hubListenProblem(cfg: HubConfig): string | undefined {
+  if (isLoopbackListen(cfg.listen)) return undefined;
+  if (cfg.agents.tokens.length === 0) {
+    return `refusing to listen on ${cfg.listen} (off loopback) without agents.tokens: configure at least one agent token`;
+  }
+  const short = cfg.agents.tokens.find((t) => t.token.length < MIN_TOKEN_LENGTH);
+  if (short) {
+    return `refusing to listen on ${cfg.listen} (off loopback) with an agent token of ${short.token.length} characters`
+      + `${short.datacenter ? ` (datacenter ${short.datacenter})` : ''}: use at least ${MIN_TOKEN_LENGTH}`;
+  }
+  return listenAuthProblem(cfg.listen, cfg.api);
 }
 
 /** `{url}`, or Prometheus' form `{scheme, path_prefix, static_configs: [{targets}]}` (one URL per target). */

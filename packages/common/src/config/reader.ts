@@ -4,6 +4,7 @@
  * built on it: read each known field with the typed getter, then call `done()`, which
  * rejects the fields nobody read (Prometheus rejects unknown fields too).
  */
+import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ConfigError } from '../errors.js';
@@ -149,6 +150,18 @@ export class ValueReader {
     return this.src.resolvePath(p);
   }
 
+  /** A path (resolved like `filePath`) to a file that must exist and be readable now, as the program will read it. */
+  existingFile(): string {
+    const p = this.filePath();
+    try {
+      accessSync(p, constants.R_OK);
+    } catch (err) {
+      const key = this.path.slice(this.path.lastIndexOf('.') + 1);
+      this.fail(`cannot read ${key} "${p}" (${this.path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    return p;
+  }
+
   labelName(): string {
     const v = this.string();
     if (!LABEL_NAME_RE.test(v)) this.fail(`"${v}" is not a valid label name (${this.path})`);
@@ -264,6 +277,7 @@ export class FieldReader {
   duration(key: string): number | undefined { return this.get(key)?.duration(); }
   size(key: string): number | undefined { return this.get(key)?.size(); }
   filePath(key: string): string | undefined { return this.get(key)?.filePath(); }
+  existingFile(key: string): string | undefined { return this.get(key)?.existingFile(); }
   stringList(key: string): string[] | undefined { return this.get(key)?.stringList(); }
   map(key: string): FieldReader | undefined { return this.get(key)?.map(); }
   list(key: string): ValueReader[] | undefined { return this.get(key)?.list(); }

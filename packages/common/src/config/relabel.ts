@@ -1,4 +1,5 @@
 import { LABEL_NAME_RE } from '../model/labels.js';
+import { compileRegex } from '../model/regex.js';
 import type { FieldReader } from './reader.js';
 import type { RelabelAction, RelabelConfig } from './types.js';
 
@@ -13,14 +14,6 @@ export function defaultRelabelConfig(): RelabelConfig {
 /** A target label that may contain `$1`/`${name}` references, as Prometheus accepts. */
 const RELABEL_TARGET_RE = /^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$/;
 
-/**
- * Compiles a relabel regex as Prometheus does: fully anchored. RE2's `(?P<name>` groups
- * are rewritten to JavaScript's `(?<name>`.
- */
-export function compileRelabelRegex(text: string): RegExp {
-  return new RegExp(`^(?:${text.replace(/\(\?P</g, '(?<')})$`);
-}
-
 /** Reads and validates one relabel config with Prometheus' rules and error texts. */
 export function readRelabelConfig(r: FieldReader): RelabelConfig {
   const c = defaultRelabelConfig();
@@ -32,7 +25,7 @@ export function readRelabelConfig(r: FieldReader): RelabelConfig {
   if (re) {
     c.regex = re.string();
     try {
-      compileRelabelRegex(c.regex);
+      compileRegex(c.regex);
     } catch (err) {
       re.fail(`invalid regex "${c.regex}" in ${re.path}: ${(err as Error).message}`);
     }

@@ -122,6 +122,41 @@ export interface AgentConfig {
   push: {
     ttl?: number;
   };
+  api: ApiConfig;
+}
+
+/** What an API credential may do: `read` (queries, status, UI), `write` (import, remote write, push, alerts,
+ * silences), `admin` (`/-/reload`, `/api/v1/admin/*`). Scopes are independent: `admin` does not imply `read`. */
+export type ApiScope = 'read' | 'write' | 'admin';
+
+export interface ApiToken {
+  /** The secret (read from `token_file` when the config names a file). */
+  token: string;
+  token_file?: string;
+  scopes: ApiScope[];
+}
+
+/** Prometheus' `tls_server_config` (web.config.file) as far as Vigil serves it. */
+export interface WebTLSServerConfig {
+  cert_file: string;
+  key_file: string;
+  client_ca_file?: string;
+  /** `NoClientCert` (default) or `RequireAndVerifyClientCert`. */
+  client_auth_type: 'NoClientCert' | 'RequireAndVerifyClientCert';
+}
+
+/** Who may use an HTTP server (hub or agent): the `api` section plus Prometheus' web config file. */
+export interface ApiConfig {
+  /** User name to bcrypt hash; each user has every scope (as Prometheus' `basic_auth_users`). */
+  basic_auth_users: Record<string, string>;
+  tokens: ApiToken[];
+  /** Prometheus' web config file (`basic_auth_users`, `tls_server_config`), merged into this section. */
+  web_config_file?: string;
+  tls_server_config?: WebTLSServerConfig;
+  /** Listen off loopback without any credential (refused unless true). */
+  insecure_open: boolean;
+  /** Largest request body (hub 64 MiB, agent 16 MiB); the hub's streaming import is exempt. */
+  max_body_bytes: number;
 }
 
 export interface HubAgentToken {
@@ -143,8 +178,7 @@ export interface HubConfig {
   retention: number;
   retention_size?: number;
   agents: { tokens: HubAgentToken[] };
-  /** User name to bcrypt hash. */
-  api: { basic_auth_users: Record<string, string> };
+  api: ApiConfig;
   tls?: { cert_file: string; key_file: string };
   rule_files: string[];
   /** Default 15s. */

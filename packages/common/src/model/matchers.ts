@@ -1,16 +1,18 @@
+import { VigilError } from '../errors.js';
 import type { Labels } from './labels.js';
+import { compileRegex, type Regex } from './regex.js';
 
 export type MatchType = '=' | '!=' | '=~' | '!~';
 
 /**
- * A label matcher as in PromQL selectors. Regexes are fully anchored, as in Prometheus.
+ * A label matcher as in PromQL selectors. Regexes are RE2, fully anchored, as in Prometheus.
  * A label that is absent matches as the empty string.
  */
 export class Matcher {
   readonly type: MatchType;
   readonly name: string;
   readonly value: string;
-  private readonly re: RegExp | undefined;
+  private readonly re: Regex | undefined;
 
   constructor(type: MatchType, name: string, value: string) {
     this.type = type;
@@ -18,9 +20,9 @@ export class Matcher {
     this.value = value;
     if (type === '=~' || type === '!~') {
       try {
-        this.re = anchoredGoRegex(value);
+        this.re = compileRegex(value);
       } catch (err) {
-        throw new MatcherError(`cannot compile regex matcher ${name}${type}"${value}": ${(err as Error).message}`);
+        throw new MatcherError(`cannot compile regex matcher (${name}${type}${JSON.stringify(value)}): ${(err as Error).message}`, (err as Error).message);
       }
     }
   }
@@ -45,23 +47,11 @@ export class Matcher {
   }
 }
 
-/**
- * A Go (RE2) regex as an anchored JavaScript one, with Prometheus 2.x semantics: `.` does not match a
- * newline unless `(?s)`; leading `(?i)`/`(?s)`/`(?m)` flags and `(?P<name>` groups are translated.
- */
-export function anchoredGoRegex(src: string): RegExp {
-  let flags = '';
-  let body = src;
-  const m = /^\(\?([imsU]+)\)/.exec(body);
-  if (m) {
-    for (const f of 'ims') if (m[1]!.includes(f)) flags += f;
-    body = body.slice(m[0].length);
+/** A matcher that cannot be built; `detail` is the regex error alone, as Go words it. */
+export class MatcherError extends VigilError {
+  constructor(message: string, readonly detail: string) {
+    super('ERR_BAD_MATCHER', message);
   }
-  return new RegExp(`^(?:${body.replace(/\(\?P</g, '(?<')})$`, flags);
-}
-
-export class MatcherError extends Error {
-  readonly code = 'ERR_BAD_MATCHER';
 }
 
 export function matchLabels(matchers: readonly Matcher[], labels: Labels): boolean {

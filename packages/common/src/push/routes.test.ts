@@ -226,3 +226,19 @@ function selectMessages(stream: Uint8Array, names: string[]): Uint8Array {
   }
   return Buffer.concat(keep);
 }
+
+t.test('a push whose labels break the storage limits is refused, not accepted and lost (security issue, defect 8)', async (t) => {
+  const { req, store } = setup(t);
+  let res = await req('PUT', '/metrics/job/j', `m{big="${'x'.repeat(10_000)}"} 1\n`);
+  t.equal(res.status, 400);
+  t.match(await res.text(), /value of label big has 10000 characters, over the limit of 4096/);
+  const many = Array.from({ length: 70 }, (_, i) => `l${i}="v"`).join(',');
+  res = await req('PUT', '/metrics/job/j', `m{${many}} 1\n`);
+  t.equal(res.status, 400);
+  t.match(await res.text(), /labels exceed the limit of 56/);
+  res = await req('PUT', `/metrics/job/${'y'.repeat(5000)}`, 'm 1\n');
+  t.equal(res.status, 400, 'a grouping label counts too');
+  t.equal(store.groups().length, 0, 'nothing was kept');
+  res = await req('PUT', '/metrics/job/j', 'm{ok="1"} 1\n');
+  t.equal(res.status, 200);
+});

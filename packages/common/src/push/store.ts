@@ -42,6 +42,12 @@ export interface PushStoreOptions {
   now?: () => number;
   /** How often expired groups are swept (ms, default 1s). */
   sweepInterval?: number;
+  /**
+   * Label bounds of a pushed series, grouping labels included (defaults: the hub's storage limits,
+   * less room for external labels: 56 labels, names of 256 and values of 4,096 characters). A push
+   * breaking one is refused (400) instead of being accepted and then never stored.
+   */
+  limits?: { maxLabels?: number; maxLabelNameLength?: number; maxLabelValueLength?: number };
 }
 
 export interface PushOptions {
@@ -245,12 +251,27 @@ export class PushStore {
         const labels: Record<string, string> = { ...s.labels, ...grouping };
         if (!('instance' in labels)) labels.instance = '';
         delete labels[METRIC_NAME];
+        this.checkLimits(s.name, labels);
         return { name: s.name, labels: sortedLabels(labels), value: s.value };
       });
       const out: MetricFamily = { name: f.name, type: f.type, help: f.help, samples };
       if (f.unit) out.unit = f.unit;
       return out;
     });
+  }
+
+  private checkLimits(name: string, labels: Labels): void {
+    const maxLabels = this.opts.limits?.maxLabels ?? 56;
+    const maxName = this.opts.limits?.maxLabelNameLength ?? 256;
+    const maxValue = this.opts.limits?.maxLabelValueLength ?? 4096;
+    let n = 1;
+    for (const k in labels) {
+      n++;
+      if (k.length > maxName) throw new PushError(`cannot accept series ${name}: label name of ${k.length} characters exceeds the limit of ${maxName}`);
+      const v = labels[k]!;
+      if (v.length > maxValue) throw new PushError(`cannot accept series ${name}: value of label ${k.slice(0, 64)} has ${v.length} characters, over the limit of ${maxValue}`);
+    }
+    if (n > maxLabels) throw new PushError(`cannot accept series ${name}: ${n} labels exceed the limit of ${maxLabels}`);
   }
 
   /** What the Pushgateway's gatherer would refuse after this push, or undefined. */

@@ -100,3 +100,30 @@ t.test('a corrupt gzip body is a 400, not a 500 (import fuzz seed 20261204)', as
   t.equal(res.status, 400);
   t.match(((await res.json()) as { error: string }).error, /cannot decompress request body: invalid stored block lengths/);
 });
+
+t.test('long lines, gzip bombs and corrupt gzip get a clear 4xx in bounded time (security issue, defect 10)', async (t) => {
+  const storage = new MemStorage();
+  const app = importRoutes({ storage, logger: silentLogger });
+  const long = Buffer.alloc(40 << 20, 0x61);
+  let started = Date.now();
+  let res = await app.request('/api/v1/import/prometheus', {
+    method: 'POST',
+    body: new ReadableStream({ start(c) { for (let i = 0; i < long.length; i += 64 << 10) c.enqueue(new Uint8Array(long.subarray(i, i + (64 << 10)))); c.close(); } }),
+    duplex: 'half',
+  } as RequestInit);
+  t.equal(res.status, 413);
+  t.match(((await res.json()) as { error: string }).error, /line 1 is longer than 10485760 bytes/);
+  t.ok(Date.now() - started < 5000, `40 MB without a newline refused in ${Date.now() - started} ms`);
+  const bomb = zlib.gzipSync(Buffer.alloc(64 << 20));
+  started = Date.now();
+  res = await app.request('/api/v1/import/prometheus', { method: 'POST', body: bomb, headers: { 'content-encoding': 'gzip' } });
+  t.equal(res.status, 413, `a ${bomb.length}-byte gzip of 64 MiB of zeros`);
+  t.ok(Date.now() - started < 5000);
+  const good = zlib.gzipSync('ok_metric 1\n');
+  const corrupt = Buffer.from(good);
+  corrupt[good.length - 6] = corrupt[good.length - 6]! ^ 0xff;
+  res = await app.request('/api/v1/import/prometheus', { method: 'POST', body: corrupt, headers: { 'content-encoding': 'gzip' } });
+  t.equal(res.status, 400, 'a corrupt gzip body is the client\'s mistake');
+  res = await app.request('/api/v1/import/prometheus', { method: 'POST', body: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' } });
+  t.equal(res.status, 400);
+});

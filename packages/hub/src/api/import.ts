@@ -9,6 +9,13 @@ import { addReasons, refusedSamplesError } from './errors.js';
 /** Samples per commit: big enough to amortise the log fsync, small enough to bound memory. */
 const COMMIT_EVERY = 100_000;
 const PROGRESS_EVERY_MS = 10_000;
+/** Longest line accepted (VictoriaMetrics' default is 10 MiB too): a body without newlines is refused early, in bounded memory. */
+export const MAX_LINE_BYTES = 10 << 20;
+/** Most bytes a compressed body may expand to (a gzip bomb stops here, not after minutes). */
+export const MAX_DECOMPRESSED_BYTES = 4 * 2 ** 30;
+
+/** A body that breaks a bound: answered with 413. */
+class BodyLimitError extends Error {}
 
 /** UTF-8 text of complete lines; ASCII (the common case) decodes as latin1, which is faster. */
 function decode(b: Buffer): string {
@@ -47,7 +54,13 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
       if (body === null) return c.body(null, 204);
       stream = Readable.fromWeb(body as never);
     }
-    if ((c.req.header('content-encoding') ?? '').toLowerCase() === 'gzip') stream = (stream as Readable).pipe(zlib.createGunzip());
+    let gunzip: zlib.Gunzip | null = null;
+    if ((c.req.header('content-encoding') ?? '').toLowerCase() === 'gzip') {
+      gunzip = zlib.createGunzip();
+      // pipe() does not forward errors: a corrupt body must end the loop below with the zlib error.
+      (stream as Readable).on('error', (err) => gunzip!.destroy(err));
+      stream = (stream as Readable).pipe(gunzip);
+    }
 
     const series = new Map<string, SeriesEntry>();
     let appender: Appender = deps.storage.appender();
@@ -79,21 +92,37 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
     let lastLog = started;
     // Decode up to the last newline of each chunk (a newline never splits a UTF-8 sequence)
     // and carry the rest: Buffer#toString is several times faster than a streaming TextDecoder.
-    let carry: Buffer | null = null;
+    // The pieces of a line split across chunks are kept in a list (joined once: linear) and bounded.
+    let carry: Buffer[] | null = null;
+    let carryBytes = 0;
+    let total = 0;
     try {
       for await (const raw of stream) {
         now = Date.now();
         let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from((raw as Uint8Array).buffer, (raw as Uint8Array).byteOffset, (raw as Uint8Array).byteLength);
+        total += chunk.length;
+        if (gunzip !== null && total > MAX_DECOMPRESSED_BYTES) throw new BodyLimitError(`the body decompresses to more than ${MAX_DECOMPRESSED_BYTES} bytes`);
         if (carry !== null) {
-          // Finish the line split across chunks from small pieces, without copying the chunk.
+          // Finish the line split across chunks from its pieces, without copying the chunk.
           const first = chunk.indexOf(10);
-          if (first < 0) { carry = Buffer.concat([carry, chunk]); continue; }
-          parser.push(decode(Buffer.concat([carry, chunk.subarray(0, first + 1)])));
+          if (first < 0) {
+            carry.push(Buffer.from(chunk));
+            carryBytes += chunk.length;
+            if (carryBytes > MAX_LINE_BYTES) throw new BodyLimitError(`line ${parser.lines + 1} is longer than ${MAX_LINE_BYTES} bytes`);
+            continue;
+          }
+          carry.push(chunk.subarray(0, first + 1));
+          parser.push(decode(Buffer.concat(carry)));
           carry = null;
+          carryBytes = 0;
           chunk = chunk.subarray(first + 1);
         }
         const nl = chunk.lastIndexOf(10);
-        if (nl < chunk.length - 1) carry = Buffer.from(chunk.subarray(nl + 1));
+        if (nl < chunk.length - 1) {
+          carry = [Buffer.from(chunk.subarray(nl + 1))];
+          carryBytes = chunk.length - nl - 1;
+          if (carryBytes > MAX_LINE_BYTES) throw new BodyLimitError(`line ${parser.lines + 1} is longer than ${MAX_LINE_BYTES} bytes`);
+        }
         if (nl >= 0) parser.push(decode(chunk.subarray(0, nl + 1)));
         if (pending >= COMMIT_EVERY) await commit();
         if (now - lastLog >= PROGRESS_EVERY_MS) {
@@ -101,7 +130,7 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
           logger.info({ samples: totals.samples + pending, lines: parser.lines, seconds: (now - started) / 1000 }, 'import in progress');
         }
       }
-      if (carry !== null) parser.push(decode(carry));
+      if (carry !== null) parser.push(decode(Buffer.concat(carry)));
       parser.end();
       await commit();
     } catch (err) {
@@ -110,9 +139,13 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
         logger.warn({ err: err.message, committed: totals.samples }, 'import stopped at a parse error');
         return c.json({ status: 'error', errorType: 'bad_data', error: `cannot import samples: ${err.message}` }, 400);
       }
-      // zlib's errors carry codes Z_DATA_ERROR, Z_BUF_ERROR...: every one is a body that does not inflate
-      if (err instanceof Error && (/^Z_/.test(String((err as NodeJS.ErrnoException).code)) || /incorrect header check|unexpected end of file/.test(err.message))) {
-        return c.json({ status: 'error', errorType: 'bad_data', error: `cannot decompress request body: ${err.message}` }, 400);
+      if (err instanceof BodyLimitError) {
+        gunzip?.destroy();
+        logger.warn({ err: err.message, committed: totals.samples }, 'import stopped at a size limit');
+        return c.json({ status: 'error', errorType: 'bad_data', error: `cannot import samples: ${err.message}` }, 413);
+      }
+      if (gunzip !== null && isZlibError(err)) {
+        return c.json({ status: 'error', errorType: 'bad_data', error: `cannot decompress request body: ${(err as Error).message}` }, 400);
       }
       throw err;
     }
@@ -124,4 +157,10 @@ export function importRoutes(deps: { storage: Storage; logger: Logger }): Hono {
     return c.body(null, 204);
   });
   return app;
+}
+
+/** Errors of a corrupt compressed body (zlib sets a Z_* code or an errno). */
+function isZlibError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('Z_') || code === 'ERR_BUFFER_TOO_LARGE');
 }

@@ -87,6 +87,35 @@ t.test('errors map to Prometheus error types and statuses', async (t) => {
   }
 });
 
+t.test('unbounded work is refused up front: subquery steps 422, nesting 400, non-RE2 regex 400', async (t) => {
+  const app = setup();
+  const q = (query: string) => `/api/v1/query?time=600&query=${encodeURIComponent(query)}`;
+  const cases: [string, number, string, string | RegExp][] = [
+    [q('max_over_time(up[100y:1s])'), 422, 'execution', 'query processing would load too many samples into memory in query execution'],
+    [`/api/v1/query_range?start=0&end=600&step=60&query=${encodeURIComponent('max_over_time(up[100y:1s])')}`, 422, 'execution', /too many samples/],
+    [q(`${'('.repeat(10_000)}up${')'.repeat(10_000)}`), 400, 'bad_data', /^invalid parameter "query": 1:1001: parse error: expression nests too deeply/],
+    [q('up{job=~"(?=a)api"}'), 400, 'bad_data', 'invalid parameter "query": 1:4: parse error: error parsing regexp: invalid or unsupported Perl syntax: `(?=`'],
+    [q('up{job=~"(a)\\\\1"}'), 400, 'bad_data', 'invalid parameter "query": 1:4: parse error: error parsing regexp: invalid escape sequence: `\\1`'],
+    [q('label_replace(up, "x", "$1", "job", "(?=a)")'), 422, 'execution', 'invalid regular expression in label_replace(): (?=a)'],
+    [`/api/v1/series?match[]=${encodeURIComponent('up{job=~"(?<=a)b"}')}`, 400, 'bad_data', /error parsing regexp: invalid or unsupported Perl syntax: `\(\?<`/],
+  ];
+  for (const [url, status, type, msg] of cases) {
+    const started = Date.now();
+    const res = await app.request(url);
+    const body = (await res.json()) as { errorType: string; error: string };
+    t.equal(res.status, status, url.slice(0, 80));
+    t.equal(body.errorType, type);
+    if (typeof msg === 'string') t.equal(body.error, msg);
+    else t.match(body.error, msg);
+    t.ok(Date.now() - started < 2_000, 'answered at once');
+  }
+  // the backtracking-prone patterns answer quickly
+  for (const query of ['{__name__=~"(.*)*x"}', 'label_replace(up, "x", "$1", "job", "(a+)+b")']) {
+    const res = await app.request(q(query));
+    t.equal(res.status, 200, query);
+  }
+});
+
 t.test('a query past its timeout answers 503 timeout', async (t) => {
   const app = setup({ engine: new Engine({ timeoutMs: -1 }) });
   const res = await app.request('/api/v1/query?query=up&time=600');
@@ -175,4 +204,12 @@ t.test('times and durations parse as Prometheus parses them', async (t) => {
   t.equal(parseDurationParam('0.5'), 500);
   t.equal(parseDurationParam('1m30s'), 90000);
   t.throws(() => parseDurationParam('5 minutes'));
+});
+
+t.test('a regex error reaching the API boundary is a client error', async (t) => {
+  const { toApiError } = await import('./errors.js');
+  const { compileRegex } = await import('@vigil/common');
+  let err: unknown;
+  try { compileRegex('(?=x)'); } catch (e) { err = e; }
+  t.same(toApiError(err), { status: 400, errorType: 'bad_data', error: 'error parsing regexp: invalid or unsupported Perl syntax: `(?=`' });
 });

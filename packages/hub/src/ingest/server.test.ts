@@ -135,3 +135,20 @@ t.test('agent ids are validated, bound by tokens, and owned by the token that fi
   t.ok(h.ingest.agents().some((a) => a.id === 'edge-7'), 'the token decides the agent id');
   t.notOk(h.ingest.agents().some((a) => a.id === 'anything'));
 });
+
+t.test('wrong tokens are throttled per address (security issue, item 12)', async (t) => {
+  const h = await harness(t);
+  const codes: number[] = [];
+  for (let i = 0; i < 7; i++) codes.push(await h.status({ token: `wrong-${i}`, id: 'x', dc: 'd' }));
+  t.same(codes.slice(0, 5), [401, 401, 401, 401, 401]);
+  t.same(codes.slice(5), [429, 429], 'then wrong tokens from the address get 429');
+  t.equal(await h.status({ token: 'tok-free-0123456789a', id: 'x', dc: 'd' }), 101, 'a valid token from the same address (NAT) still gets in');
+  const { FailureThrottle } = await import('./server.js');
+  let now = 0;
+  const th = new FailureThrottle(() => now);
+  for (let i = 0; i < 6; i++) th.fail('a');
+  t.equal(th.blockedFor('a'), 2000, 'doubling after each further failure');
+  t.equal(th.blockedFor('b'), 0, 'other addresses are not affected');
+  now += 2000;
+  t.equal(th.blockedFor('a'), 0);
+});

@@ -59,7 +59,7 @@ function sha(s: string): Buffer {
 }
 
 function refuse(socket: Duplex, status: number, reason: string, extra = ''): void {
-  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const text = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
   const body = reason + '\n';
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
@@ -74,6 +74,32 @@ function hashTokens(tokens: readonly AgentToken[]): TokenEntry[] {
 }
 
 /** RFC 3339 of a time in ms; null when unknown or not a representable time. */
+/**
+ * Wrong tokens, per remote address: after 5 failures within a minute, wrong tokens from the address
+ * get 429 for a while, twice as long after each further failure (1 s up to 5 min).
+ */
+export class FailureThrottle {
+  private readonly byAddr = new Map<string, { fails: number; first: number; until: number }>();
+  constructor(private readonly now: () => number = Date.now) {}
+
+  blockedFor(addr: string): number {
+    const e = this.byAddr.get(addr);
+    return e === undefined ? 0 : Math.max(0, e.until - this.now());
+  }
+
+  fail(addr: string): void {
+    const now = this.now();
+    let e = this.byAddr.get(addr);
+    if (e === undefined || now - e.first > 60_000 && e.until <= now) {
+      if (this.byAddr.size > 10_000) this.byAddr.clear();
+      e = { fails: 0, first: now, until: 0 };
+      this.byAddr.set(addr, e);
+    }
+    e.fails++;
+    if (e.fails >= 5) e.until = now + Math.min(300_000, 1000 * 2 ** (e.fails - 5));
+  }
+}
+
 const iso = (ms: number | null): string | null => (ms === null || !(Math.abs(ms) <= 8.64e15) ? null : new Date(ms).toISOString());
 
 export class IngestServer {
@@ -88,6 +114,7 @@ export class IngestServer {
   private readonly maxFrameBytes: number;
   private readonly maxSeries: number;
   private closing = false;
+  private readonly throttle = new FailureThrottle();
 
   constructor(private readonly opts: IngestServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'ingest' });
@@ -113,6 +140,7 @@ export class IngestServer {
       refuse(socket, 503, 'hub is shutting down');
       return true;
     }
+    const remote = req.socket.remoteAddress ?? '';
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
     let agentId = String(req.headers[HEADER_AGENT_ID] ?? '');
@@ -123,6 +151,15 @@ export class IngestServer {
     if (this.tokens.length > 0 || !this.allowAnonymous) {
       const hit = this.findToken(h);
       if (!hit) {
+        // Agents of a datacenter often share one address (NAT): a valid token is always accepted,
+        // wrong ones from an address that keeps failing get 429 and no log line each.
+        const wait = this.throttle.blockedFor(remote);
+        this.throttle.fail(remote);
+        if (wait > 0) {
+          this.metrics.refusedConnections.inc({ reason: 'throttled' });
+          refuse(socket, 429, `too many failed attempts from ${remote}: retry in ${Math.ceil(wait / 1000)} s`, `Retry-After: ${Math.ceil(wait / 1000)}\r\n`);
+          return true;
+        }
         this.metrics.refusedConnections.inc({ reason: 'token' });
         this.log.warn({ agent: agentId, remote: req.socket.remoteAddress }, 'agent refused: missing or invalid token');
         refuse(socket, 401, m ? 'invalid token' : 'missing bearer token', 'WWW-Authenticate: Bearer\r\n');

@@ -20,7 +20,8 @@ interface Pending {
   skip: Uint8Array;
 }
 
-const MAX_COMMIT_SAMPLES = 400_000;
+/** Samples per commit group: one log write + fdatasync amortised, and one synchronous apply kept to ~20 ms. */
+const MAX_COMMIT_SAMPLES = 100_000;
 
 function toRanges(seqs: readonly number[]): number[] {
   const sorted = [...seqs].sort((a, b) => a - b);

@@ -122,6 +122,33 @@ t.test('silences: create, match (regex and negative), update, expire, persisted'
   t.equal((await w.post('/api/v2/silences', { matchers: [{ name: 'a', value: 'b', isRegex: false }], startsAt: new Date(now).toISOString(), endsAt: new Date(now - 1000).toISOString() })).status, 400, 'ends before it starts');
 });
 
+t.test('user regexes in the API are RE2: receiver and filter parameters, silence matchers', async (t) => {
+  const w = setup(t, CONFIG);
+  const now = w.clock.now();
+  w.n.receive([{ labels: { alertname: 'Disk', instance: 'a'.repeat(30_000) }, endsAt: now + 3_600_000 }]);
+  const started = Date.now();
+  // a backtracking engine takes exponential time on these
+  t.equal((await w.json(`/api/v2/alerts?receiver=${encodeURIComponent('(t+)+x')}`)).body.length, 0);
+  t.equal((await w.json(`/api/v2/alerts?filter=${encodeURIComponent('instance=~"(a+)+b"')}`)).body.length, 0);
+  t.ok(Date.now() - started < 2_000, 'answers in linear time');
+  t.equal((await w.json(`/api/v2/alerts?receiver=${encodeURIComponent('(?i:TEAM)')}`)).body.length, 1, 'inline flags');
+  t.equal((await w.json(`/api/v2/alerts?receiver=${encodeURIComponent('[[:alpha:]]+')}`)).body.length, 1, 'POSIX classes');
+  const bad = await w.json(`/api/v2/alerts?receiver=${encodeURIComponent('(?=t)team')}`);
+  t.equal(bad.status, 400);
+  t.equal(bad.body, 'error parsing regexp: invalid or unsupported Perl syntax: `(?=`', "Alertmanager's answer");
+  t.equal((await w.json(`/api/v2/alerts/groups?receiver=${encodeURIComponent('(t)\\1')}`)).status, 400);
+  t.equal((await w.json(`/api/v2/alerts?filter=${encodeURIComponent('instance=~"(?<=a)b"')}`)).status, 400);
+  const silence = (value: string) => w.post('/api/v2/silences', {
+    matchers: [{ name: 'instance', value, isRegex: true, isEqual: true }],
+    startsAt: new Date(now).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(), createdBy: 'me', comment: 'x',
+  });
+  const refused = await silence('(?=a)a+');
+  t.equal(refused.status, 400);
+  t.match(refused.body, /invalid or unsupported Perl syntax: `\(\?=`/);
+  t.equal((await silence('(a+)+')).status, 200);
+  t.equal((await w.json('/api/v2/alerts')).body[0].status.state, 'suppressed');
+});
+
 t.test('inhibition: a firing critical alert mutes warnings with the same instance', async (t) => {
   const w = setup(t, CONFIG);
   const now = w.clock.now();

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { VERSION, matchLabels, type Labels, type Matcher } from '@vigil/common';
+import { VERSION, compileRegex, matchLabels, type Labels, type Matcher } from '@vigil/common';
 import { goTime, type NotifierAlert } from './alert.js';
 import { parseMatchers } from './matchers.js';
 import type { Notifier } from './notifier.js';
@@ -72,7 +72,8 @@ export function notifierRoutes(n: Notifier): Hono {
     const silenced = boolParam(c, 'silenced');
     const inhibited = boolParam(c, 'inhibited');
     const receiverParam = c.req.query('receiver');
-    const receiverRe = receiverParam ? new RegExp(`^(?:${receiverParam})$`) : undefined;
+    // RE2, anchored; a bad one answers 400 with Go's message, as Alertmanager does
+    const receiverRe = receiverParam ? compileRegex(receiverParam) : undefined;
     return (a: NotifierAlert) => {
       if (!matchLabels(ms, a.labels)) return false;
       if (receiverRe && !n.receivers(a).some((r) => receiverRe.test(r))) return false;

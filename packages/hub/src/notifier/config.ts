@@ -1,4 +1,4 @@
-import { ConfigError, ConfigSource, Matcher, type FieldReader, type HubConfig, type ValueReader } from '@vigil/common';
+import { ConfigError, ConfigSource, Matcher, readSecretField, redactSecrets, type FieldReader, type HubConfig, type ValueReader } from '@vigil/common';
 import { parseMatchers } from './matchers.js';
 
 export interface RouteConfig {
@@ -51,7 +51,7 @@ export interface NotifierConfig {
   route: RouteConfig;
   receivers: ReceiverConfig[];
   inhibit_rules: InhibitRuleConfig[];
-  /** The section as written (for /api/v2/status). */
+  /** The section as written, secrets as `<secret>` (for /api/v2/status). */
   original: string;
 }
 
@@ -115,7 +115,9 @@ function readAlerting(a: FieldReader | undefined): NotifierConfig {
   }));
   a.get('global');
   a.get('templates');
-  const original = a.get('route') || a.get('receivers') || a.get('inhibit_rules') ? JSON.stringify({ route: a.get('route')?.toJS(), receivers: a.get('receivers')?.toJS(), inhibit_rules: a.get('inhibit_rules')?.toJS() }) : '';
+  const original = a.get('route') || a.get('receivers') || a.get('inhibit_rules')
+    ? JSON.stringify(redactSecrets({ route: a.get('route')?.toJS(), receivers: a.get('receivers')?.toJS(), inhibit_rules: a.get('inhibit_rules')?.toJS() }))
+    : '';
   a.done();
   return { alertmanagers, route, receivers, inhibit_rules, original };
 }
@@ -184,10 +186,11 @@ function readRoute(r: FieldReader): RouteConfig {
 function readReceiver(r: FieldReader): ReceiverConfig {
   const name = r.require('name').string();
   const webhook_configs = r.maps('webhook_configs', (w) => {
-    const u = w.require('url');
-    u.url(['http:', 'https:']);
+    w.get('url')?.url(['http:', 'https:']);
+    const url = readSecretField(w, 'url', 'url_file', true).value!;
+    if (!w.has('url') && !/^https?:\/\/[^/]/.test(url)) w.fail('the URL in url_file must be an absolute http:// or https:// URL', 'url_file');
     w.get('http_config');
-    return { url: u.string(), send_resolved: w.bool('send_resolved') ?? true, max_alerts: w.count('max_alerts') ?? 0 };
+    return { url, send_resolved: w.bool('send_resolved') ?? true, max_alerts: w.count('max_alerts') ?? 0 };
   });
   const email_configs = r.maps('email_configs', (e) => {
     const to = e.require('to').string();
@@ -199,7 +202,7 @@ function readReceiver(r: FieldReader): ReceiverConfig {
       to, from, smarthost,
       hello: e.string('hello') ?? 'localhost',
       auth_username: e.string('auth_username'),
-      auth_password: e.string('auth_password'),
+      auth_password: readSecretField(e, 'auth_password', 'auth_password_file', false).value,
       require_tls: e.bool('require_tls') ?? true,
       send_resolved: e.bool('send_resolved') ?? false,
       headers: e.get('headers')?.stringMap() ?? {},

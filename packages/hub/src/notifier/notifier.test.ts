@@ -80,6 +80,35 @@ t.test('config errors name file and line', async (t) => {
   t.throws(() => parseNotifierConfig('alerting:\n  route:\n    receiver: a\n    group_by: ["...", x]\n  receivers: [{name: a}]\n', 'hub.yml'), /hub\.yml:4: cannot have wildcard group_by/);
 });
 
+t.test('route and inhibit matchers are RE2: what Alertmanager refuses is refused, RE2 classes and flags match', async (t) => {
+  const cfg = (matcher: string, where = 'route') => where === 'route'
+    ? `alerting:\n  route:\n    receiver: a\n    routes:\n      - matchers: [${JSON.stringify(matcher)}]\n        receiver: a\n  receivers: [{name: a}]\n`
+    : `alerting:\n  route: {receiver: a}\n  receivers: [{name: a}]\n  inhibit_rules:\n    - source_matchers: [${JSON.stringify(matcher)}]\n      target_matchers: [b="c"]\n`;
+  t.throws(() => parseNotifierConfig(cfg('team=~"(?=db)db"'), 'hub.yml'), /hub\.yml:5: .*error parsing regexp: invalid or unsupported Perl syntax: `\(\?=`/);
+  t.throws(() => parseNotifierConfig(cfg('team=~"(d)\\\\1"'), 'hub.yml'), /hub\.yml:5: .*invalid escape sequence: `\\1`/);
+  t.throws(() => parseNotifierConfig(cfg('team=~"(?<=a)b"', 'inhibit'), 'hub.yml'), /hub\.yml:5: .*invalid or unsupported Perl syntax: `\(\?<`/);
+  t.throws(() => parseNotifierConfig('alerting:\n  route:\n    receiver: a\n    routes:\n      - match_re: { team: "(?!db)" }\n        receiver: a\n  receivers: [{name: a}]\n', 'hub.yml'), /hub\.yml:5: .*`\(\?!`/);
+
+  const { n } = makeNotifier(t, `alerting:
+  route:
+    receiver: default
+    routes:
+      - matchers: ['team=~"[[:alpha:]]+"', 'env=~"(?i:PRO).*"']
+        receiver: ascii-prod
+      - matchers: ['team=~"\\\\pL+"']
+        receiver: letters
+      - match_re: { slow: "(a+)+b" }
+        receiver: slow
+  receivers: [{name: default}, {name: ascii-prod}, {name: letters}, {name: slow}]
+`);
+  const r = (labels: Record<string, string>) => n.receivers({ labels, annotations: {}, startsAt: 0, endsAt: 0, generatorURL: '', updatedAt: 0, timeout: false, fingerprint: '' });
+  t.same(r({ team: 'db', env: 'Production' }), ['ascii-prod']);
+  t.same(r({ team: 'dé', env: 'PROD' }), ['letters'], 'POSIX classes are ASCII, \\pL is any letter');
+  const started = Date.now();
+  t.same(r({ slow: 'a'.repeat(50_000) }), ['default']);
+  t.ok(Date.now() - started < 2_000, 'a backtracking-prone matcher answers in linear time');
+});
+
 t.test('grouping: group_wait, group_interval, repeat_interval; webhook JSON version 4', async (t) => {
   const hook = await receiver(t);
   const { n, clock, step } = makeNotifier(t, `alerting:

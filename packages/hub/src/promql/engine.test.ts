@@ -60,3 +60,41 @@ t.test('same label set from two series is an execution error', async (t) => {
   await t.rejects(new Engine().instantQuery(store(), 'label_replace(c, "job", "x", "job", ".*")', 900_000), QueryExecutionError);
   await t.rejects(new Engine().instantQuery(store(), 'c * on() c', 900_000), QueryExecutionError);
 });
+
+t.test('subquery steps count against the sample limit before anything is evaluated', async (t) => {
+  // 100 years at 1 s are 3.2e9 steps: refused before a grid, a selection or a point is allocated
+  const mem = store();
+  let selects = 0;
+  const counting: Queryable = { querier: async (mint, maxt) => { selects++; return mem.querier(mint, maxt); } };
+  const started = Date.now();
+  await t.rejects(new Engine().instantQuery(counting, 'max_over_time(c[100y:1s])', 900_000), TooManySamplesError);
+  await t.rejects(new Engine().rangeQuery(counting, 'max_over_time(c[100y:1s])', 0, 900_000, 60_000), TooManySamplesError);
+  await t.rejects(new Engine().instantQuery(counting, 'max_over_time(max_over_time(c[1h:1s])[100y:1h])', 900_000), TooManySamplesError);
+  t.equal(selects, 0, 'no data was selected');
+  t.ok(Date.now() - started < 1_000, 'fails fast');
+  // 601 steps fit a limit of 1,000 for one series, not for two (series x steps, counted before allocating)
+  await t.resolves(new Engine({ maxSamples: 1_000 }).instantQuery(mem, 'max_over_time(c{job="a"}[10m:1s])', 900_000));
+  await t.rejects(new Engine({ maxSamples: 1_000 }).instantQuery(mem, 'max_over_time(c[10m:1s])', 900_000), TooManySamplesError);
+});
+
+t.test('samples of range-vector selections count against the limit', async (t) => {
+  // c has 61 samples per series; rate(c[15m]) at 900 s selects all 122
+  await t.resolves(new Engine({ maxSamples: 122 }).instantQuery(store(), 'rate(c[15m])', 900_000));
+  await t.rejects(new Engine({ maxSamples: 121 }).instantQuery(store(), 'rate(c[15m])', 900_000), TooManySamplesError);
+  await t.rejects(new Engine({ maxSamples: 200 }).instantQuery(store(), 'rate(c[15m]) + rate(c[15m])', 900_000), TooManySamplesError, 'summed over the query');
+});
+
+t.test('an expression nested too deeply is a parse error, not a stack overflow', async (t) => {
+  const e = new Engine();
+  const mem = store();
+  const deep = `${'('.repeat(10_000)}c${')'.repeat(10_000)}`;
+  await t.rejects(e.instantQuery(mem, deep, 0), { name: 'PromQLParseError', message: /^1:1001: parse error: expression nests too deeply \(more than 1000 levels/ });
+  await t.rejects(e.instantQuery(mem, Array(5_000).fill('c').join(' + '), 0), { name: 'PromQLParseError' }, 'a long operator chain');
+  await t.rejects(e.instantQuery(mem, `${'-'.repeat(5_000)}c`, 0), { name: 'PromQLParseError' }, 'unary chain');
+  await t.rejects(e.instantQuery(mem, `${'abs('.repeat(5_000)}c${')'.repeat(5_000)}`, 0), { name: 'PromQLParseError' }, 'nested calls');
+  // the deepest accepted expressions evaluate
+  const ok = await e.instantQuery(mem, `${'('.repeat(999)}c${')'.repeat(999)}`, 900_000);
+  t.equal(ok.resultType === 'vector' && ok.result.length, 2);
+  await t.resolves(e.instantQuery(mem, Array(1_000).fill('c').join(' + '), 900_000));
+  await t.resolves(e.instantQuery(mem, `${'max_over_time('.repeat(300)}c${'[5m:1m])'.repeat(300)}`, 900_000));
+});

@@ -104,6 +104,11 @@ class Evaluator {
     if (this.samples > this.engine.maxSamples) throw new TooManySamplesError();
   }
 
+  /** Refuses, before they are allocated, `points` more held at once (series x steps of one node). */
+  private reserve(points: number): void {
+    if (this.samples + points > this.engine.maxSamples) throw new TooManySamplesError();
+  }
+
   private atTime(at: AtModifier): number {
     return at.kind === 'time' ? at.ms : at.kind === 'start' ? this.query.start : this.query.end;
   }
@@ -219,6 +224,7 @@ class Evaluator {
     const { refs } = this.refTimes(vs.at, vs.offset, g);
     const lookback = this.engine.lookbackDeltaMs;
     const data = await this.select(vs.matchers, refs[0]! - lookback, refs[g.n - 1]!);
+    this.reserve(data.length * g.n);
     const out: StepSeries[] = [];
     for (const d of data) {
       const s = newStepSeries(d.labels, g.n);
@@ -267,6 +273,9 @@ class Evaluator {
     if (start < from) start += step;
     if (start > to) return [];
     const n = Math.floor((to - start) / step) + 1;
+    // every step of the inner grid is a point for each series it yields, and the grid itself is memory:
+    // counted before evaluating (`max_over_time(up[100y:1s])` fails here instead of allocating 3e9 steps)
+    this.reserve(n);
     const inner: Grid = { start, end: start + (n - 1) * step, step, n };
     const v = await this.eval(e.expr, inner);
     if (v.kind !== 'vector') throw new QueryExecutionError('subquery is only allowed on instant vector');

@@ -1,4 +1,4 @@
-import { Matcher, METRIC_NAME, type MatchType } from '@vigil/common';
+import { compileRegex, Matcher, MatcherError, METRIC_NAME, type MatchType } from '@vigil/common';
 import {
   AGGREGATE_OPS, isComparison, isSetOp,
   type AggregateOp, type AtModifier, type BinaryOp, type Expr, type VectorMatching, type VectorSelector,
@@ -20,13 +20,47 @@ const PRECEDENCE: Record<string, number> = {
 };
 const UNARY_PRECEDENCE = 5;
 
+/**
+ * How deeply an expression may nest (parentheses, operators, calls, aggregations): the parser, type checker,
+ * printer and evaluator recurse over the tree, so a deeper one is refused before it exhausts the stack.
+ * Prometheus has no such limit; no query a person writes comes near it.
+ */
+export const MAX_EXPR_DEPTH = 1000;
 
 /** Parses a PromQL expression into its AST, checking types as Prometheus does. */
 export function parseExpr(input: string): Expr {
   const p = new Parser(input);
   const expr = p.parseTop();
+  // operator chains (`a + b + c ...`) are parsed in a loop, so the tree can be deeper than the parser went
+  if (exprDepth(expr) > MAX_EXPR_DEPTH) throw tooDeep(input, 0);
   checkTypes(expr, input);
   return expr;
+}
+
+function tooDeep(input: string, pos: number): PromQLParseError {
+  return new PromQLParseError(`expression nests too deeply (more than ${MAX_EXPR_DEPTH} levels of parentheses, operators or calls)`, input, pos);
+}
+
+/** The depth of the tree, without recursion. */
+function exprDepth(root: Expr): number {
+  let max = 0;
+  const stack: [Expr, number][] = [[root, 1]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [e, d] = top;
+    if (d > max) max = d;
+    switch (e.type) {
+      case 'paren': case 'unary': case 'subquery': stack.push([e.expr, d + 1]); break;
+      case 'matrix': stack.push([e.vector, d + 1]); break;
+      case 'binary': stack.push([e.lhs, d + 1], [e.rhs, d + 1]); break;
+      case 'aggregate':
+        stack.push([e.expr, d + 1]);
+        if (e.param) stack.push([e.param, d + 1]);
+        break;
+      case 'call': for (const a of e.args) stack.push([a, d + 1]); break;
+      default: break;
+    }
+  }
+  return max;
 }
 
 /**
@@ -41,6 +75,8 @@ class Parser {
   private readonly toks: Token[];
   private i = 0;
   private parenDepth = 0;
+  /** parseBinary calls on the stack. */
+  private depth = 0;
 
   constructor(private readonly input: string) {
     this.toks = lex(input);
@@ -106,6 +142,13 @@ class Parser {
   }
 
   private parseBinary(minPrec: number): Expr {
+    if (++this.depth > MAX_EXPR_DEPTH) throw tooDeep(this.input, this.peek().pos);
+    const e = this.parseBinaryOps(minPrec);
+    this.depth--;
+    return e;
+  }
+
+  private parseBinaryOps(minPrec: number): Expr {
     let lhs = this.parseUnary();
     for (;;) {
       const t = this.peek();
@@ -386,8 +429,11 @@ class Parser {
         try {
           matchers.push(new Matcher(type, label, v.text));
         } catch (err) {
-          this.fail(`error parsing regexp: ${(err as Error).message}`, t.pos);
+          this.fail(err instanceof MatcherError ? err.detail : (err as Error).message, t.pos);
         }
+        // Prometheus' FastRegexMatcher also parses the pattern on its own: `a)|(b` compiles only as ^(?:a)|(b)$
+        const standalone = type === '=~' || type === '!~' ? compileRegex(v.text).standaloneError : undefined;
+        if (standalone) this.fail(standalone.message, t.pos);
         t = this.next();
         if (t.type === 'RBRACE') break;
         if (t.type === 'EOF') this.fail('unexpected end of input inside braces', t.pos);

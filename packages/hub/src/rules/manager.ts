@@ -181,7 +181,7 @@ export class RuleManager {
 }
 
 /** Expands `*` and `?` in the file name part of a path (Prometheus allows globs in rule_files). */
-async function expandGlob(path: string): Promise<string[]> {
+export async function expandGlob(path: string): Promise<string[]> {
   const name = basename(path);
   if (!/[*?[]/.test(name)) return [path];
   const dir = dirname(path);

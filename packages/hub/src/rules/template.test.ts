@@ -34,6 +34,18 @@ t.test('pipelines and Prometheus functions', async (t) => {
   t.equal(x('{{ "2" | humanize }}'), '2');
 });
 
+t.test('match and reReplaceAll are Go regexps: RE2, unanchored, Go replacement syntax', async (t) => {
+  t.equal(x('{{ reReplaceAll "(\\\\w+)-(\\\\d+)" "${2}_$1" $labels.instance }}'), '1_web:9100');
+  t.equal(x('{{ reReplaceAll "[[:digit:]]+" "N" $labels.instance }}'), 'web-N:N');
+  t.equal(x('{{ reReplaceAll "(?i)WEB" "app" $labels.instance }}'), 'app-1:9100');
+  t.equal(x('{{ if match "^web" $labels.instance }}y{{ else }}n{{ end }}'), 'y');
+  t.equal(x('{{ if match "node|db" $labels.job }}y{{ else }}n{{ end }}'), 'y', 'unanchored, as Go');
+  const started = Date.now();
+  t.equal(expandAlertTemplate('{{ if match "(a+)+b" .Labels.long }}y{{ else }}n{{ end }}', 'T', { ...data, labels: { long: 'a'.repeat(50_000) } }), 'n');
+  t.ok(Date.now() - started < 2_000, 'linear time');
+  t.match(x('{{ match "(?=x)" $labels.job }}'), /error calling match: error parsing regexp: invalid or unsupported Perl syntax: `\(\?=`/);
+});
+
 t.test('if/else, comparisons, with, range, variables, trimming, comments', async (t) => {
   t.equal(x('{{ if gt $value 0.5 }}high{{ else if gt $value 0.1 }}mid{{ else }}low{{ end }}'), 'mid');
   t.equal(x('{{ if eq $labels.job "node" }}n{{ end }}'), 'n');

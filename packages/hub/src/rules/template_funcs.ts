@@ -3,6 +3,7 @@
  * plus Prometheus' template functions (humanize*, printf, toUpper, reReplaceAll...).
  * One table entry per function.
  */
+import { compileSearchRegex, replaceAll, type SearchRegex } from '@vigil/common';
 import { formatG, goString, sprintf } from './gofmt.js';
 
 export type TemplateFunc = (...args: unknown[]) => unknown;
@@ -111,9 +112,10 @@ function compare(fn: string, a: unknown, b: unknown): number {
   throw new Error(`${fn}: incompatible types for comparison`);
 }
 
-function goRegex(re: unknown, fn: string): RegExp {
+/** Go's regexp.MustCompile: RE2, unanchored. */
+function goRegex(re: unknown, fn: string): SearchRegex {
   if (typeof re !== 'string') throw new Error(`${fn}: regex must be a string`);
-  return new RegExp(re.replace(/\(\?P</g, '(?<'), 'g');
+  return compileSearchRegex(re);
 }
 
 export const TEMPLATE_FUNCS: Record<string, TemplateFunc> = {
@@ -154,8 +156,8 @@ export const TEMPLATE_FUNCS: Record<string, TemplateFunc> = {
   toUpper: (s) => goString(s).toUpperCase(),
   toLower: (s) => goString(s).toLowerCase(),
   title: (s) => goString(s).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_, a: string, b: string) => a + b.toUpperCase()),
-  match: (re, s) => new RegExp(`${goRegex(re, 'match').source}`).test(goString(s)),
-  reReplaceAll: (re, repl, text) => goString(text).replace(goRegex(re, 'reReplaceAll'), goString(repl).replace(/\$\{?(\w+)\}?/g, (_, n: string) => /^\d+$/.test(n) ? `$${n}` : `$<${n}>`)),
+  match: (re, s) => goRegex(re, 'match').test(goString(s)),
+  reReplaceAll: (re, repl, text) => replaceAll(goRegex(re, 'reReplaceAll'), goString(text), goString(repl)),
   stripPort: (host) => {
     const s = goString(host);
     const m = /^\[([^\]]+)\](?::\d+)?$/.exec(s) ?? /^([^:]+):\d+$/.exec(s);

@@ -169,7 +169,9 @@ export class LevelStorage extends Engine {
         if (parts.length > 0 || s.unpersisted || s.chunks.length > 1 || s.chunks[0]?.provisional === true) {
           if (parts.length > 0) {
             s.frozen = parts;
-            s.head = new SampleBuf(8);
+            // The next period of a flush by sample count holds about as many samples as this
+            // one: sized once, the head does not grow (and copy) 8 → 16 → 32 → 64 per series.
+            s.head = new SampleBuf(Math.min(4096, Math.max(8, s.head.n)));
             s.ooo = null;
           }
           frozen.push(s);
@@ -184,7 +186,7 @@ export class LevelStorage extends Engine {
     let done: (() => void)[] = [];
     let written = 0;
     const writeOps = async (sync: boolean): Promise<void> => {
-      if (ops.length > 0) await this.db.batch(ops as never, { sync } as never);
+      if (ops.length > 0) await this.writeBatch(ops, sync);
       for (const f of done) f();
       ops = [];
       done = [];
@@ -329,6 +331,19 @@ export class LevelStorage extends Engine {
     return removed;
   }
 
+  /**
+   * Writes ops through a chained batch: each op goes to LevelDB's native batch at once, without
+   * the array batch's per-op object copies (measured: 100k chunk puts 0.66-0.78 -> 0.45 CPU-s).
+   */
+  private async writeBatch(ops: readonly BatchOp[], sync: boolean): Promise<void> {
+    const b = this.db.batch();
+    for (const op of ops) {
+      if (op.type === 'put') b.put(op.key, op.value!);
+      else b.del(op.key);
+    }
+    await b.write({ sync } as never);
+  }
+
   /** Deletes series left without any sample (after retention). */
   private async removeEmptySeries(): Promise<void> {
     const ops: BatchOp[] = [];
@@ -338,7 +353,7 @@ export class LevelStorage extends Engine {
       for (const name in s.labels) ops.push({ type: 'del', key: postingKey(name, s.labels[name]!, s.id) });
       this.index.remove(s);
     }
-    if (ops.length > 0) await this.db.batch(ops as never, { sync: true } as never);
+    if (ops.length > 0) await this.writeBatch(ops, true);
   }
 
   async close(): Promise<void> {

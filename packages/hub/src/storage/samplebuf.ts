@@ -2,6 +2,35 @@
  * A growable, time-sorted run of samples in typed arrays: the in-memory head of a series.
  * Appends in time order are O(1); an older timestamp is inserted in place.
  */
+/**
+ * Float64Arrays of heads, carved from 1 MiB slabs (as Node pools small Buffers): a typed array of
+ * its own costs an ArrayBuffer object and a malloc'd store, at 100k series 200k of each, and
+ * fragmented the hub's heap across flush periods. Heads of a period are allocated together and
+ * dropped together at the next flush, so their slab is freed as a whole; space is never reused
+ * (a view is zeroed memory). Tiny arrays stay on V8's heap; large ones get their own buffer.
+ */
+export class F64Pool {
+  private slab = new ArrayBuffer(0);
+  private used = 0;
+
+  constructor(private readonly slabBytes = 1 << 20, private readonly maxPooledBytes = 8 << 10) {}
+
+  alloc(n: number): Float64Array {
+    const bytes = n * 8;
+    if (n <= 8 || bytes > this.maxPooledBytes) return new Float64Array(n);
+    if (this.used + bytes > this.slab.byteLength) {
+      this.slab = new ArrayBuffer(this.slabBytes);
+      this.used = 0;
+    }
+    const a = new Float64Array(this.slab, this.used, n);
+    this.used += bytes;
+    return a;
+  }
+}
+
+/** The pool of every head (one per process: slabs are shared by all stores). */
+const headArrays = new F64Pool();
+
 export class SampleBuf {
   t: Float64Array;
   v: Float64Array;
@@ -10,8 +39,8 @@ export class SampleBuf {
   n = 0;
 
   constructor(capacity = 16) {
-    this.t = new Float64Array(capacity);
-    this.v = new Float64Array(capacity);
+    this.t = headArrays.alloc(capacity);
+    this.v = headArrays.alloc(capacity);
   }
 
   get minT(): number {
@@ -29,10 +58,10 @@ export class SampleBuf {
    */
   private grow(): void {
     const cap = Math.max(16, this.t.length * 2);
-    const t = new Float64Array(cap);
+    const t = headArrays.alloc(cap);
     t.set(this.t);
     this.t = t;
-    const v = new Float64Array(cap);
+    const v = headArrays.alloc(cap);
     v.set(this.v);
     this.v = v;
     if (this.f !== null) {

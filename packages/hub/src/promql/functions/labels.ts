@@ -1,52 +1,9 @@
 // label_replace, label_join, histogram_quantile and absent: functions that build new label sets.
-import { LABEL_NAME_RE, labelsKey, METRIC_NAME, withoutName, type Labels } from '@vigil/common';
+import { compileRegex, expandTemplate, LABEL_NAME_RE, labelsKey, METRIC_NAME, withoutName, type Labels, type Regex } from '@vigil/common';
 import type { Expr } from '../ast.js';
 import { QueryExecutionError } from '../errors.js';
 import { newStepSeries, type EvalValue, type StepSeries } from '../value.js';
 import type { CallContext } from './types.js';
-
-/** Compiles a Go (RE2) regex as JavaScript, fully anchored (no `u` flag: RE2 accepts escapes like `\-`). */
-export function compileGoRegex(src: string): RegExp {
-  let flags = '';
-  let body = src;
-  const m = /^\(\?([imsU]+)\)/.exec(body);
-  if (m) {
-    if (m[1]!.includes('i')) flags += 'i';
-    if (m[1]!.includes('s')) flags += 's';
-    if (m[1]!.includes('m')) flags += 'm';
-    body = body.slice(m[0].length);
-  }
-  body = body.replace(/\(\?P</g, '(?<');
-  return new RegExp(`^(?:${body})$`, flags);
-}
-
-/** Go's Regexp.ExpandString: `$1`, `${1}`, `$name`, `${name}`, `$$`. */
-export function expandTemplate(template: string, m: RegExpExecArray): string {
-  let out = '';
-  for (let i = 0; i < template.length; i++) {
-    const c = template[i]!;
-    if (c !== '$') { out += c; continue; }
-    const next = template[i + 1];
-    if (next === '$') { out += '$'; i++; continue; }
-    let name: string;
-    let j: number;
-    if (next === '{') {
-      const close = template.indexOf('}', i + 2);
-      name = close < 0 ? '' : template.slice(i + 2, close);
-      if (!/^[a-zA-Z0-9_]+$/.test(name)) { out += '$'; continue; }
-      j = close + 1;
-    } else {
-      const mm = /^[a-zA-Z0-9_]+/.exec(template.slice(i + 1));
-      if (!mm) { out += '$'; continue; }
-      name = mm[0];
-      j = i + 1 + name.length;
-    }
-    if (/^\d+$/.test(name)) out += m[Number(name)] ?? '';
-    else out += m.groups?.[name] ?? '';
-    i = j - 1;
-  }
-  return out;
-}
 
 function relabel(series: StepSeries[], f: (l: Labels) => Labels): StepSeries[] {
   return series.map((s) => ({ labels: f(s.labels), v: s.v, present: s.present }));
@@ -54,9 +11,9 @@ function relabel(series: StepSeries[], f: (l: Labels) => Labels): StepSeries[] {
 
 export async function labelReplace(ctx: CallContext): Promise<EvalValue> {
   const [dst, repl, src, regexStr] = await Promise.all([ctx.string(1), ctx.string(2), ctx.string(3), ctx.string(4)]);
-  let re: RegExp;
+  let re: Regex;
   try {
-    re = compileGoRegex(regexStr);
+    re = compileRegex(regexStr);
   } catch {
     throw new QueryExecutionError(`invalid regular expression in label_replace(): ${regexStr}`);
   }
