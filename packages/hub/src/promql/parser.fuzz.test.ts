@@ -74,6 +74,14 @@ t.test('random token sequences and strings: an AST or a PromQLParseError', async
   t.pass(`${RUNS * 2} inputs`);
 });
 
+t.test('deep nesting: an AST or a PromQLParseError, not a stack overflow (security issue, defect 3)', async (t) => {
+  const deep = fc.tuple(fc.integer({ min: 1, max: 20_000 }), fc.constantFrom<[string, string, string]>(
+    ['(', '1', ')'], ['-', '1', ''], ['sum(', 'up', ')'], ['abs(', 'up', ')'], ['', '1', '+1'], ['', 'up', ' or up'], ['', 'up', '[5m:1m]'], ['-(', '1', ')'],
+  )).map(([n, [open, core, close]]) => open.repeat(n) + core + close.repeat(n));
+  fc.assert(fc.property(deep, parsesOrRefuses), { numRuns: 150, seed: SEED, includeErrorInReport: true });
+  t.pass('150 nested expressions up to 20,000 levels');
+});
+
 t.test('mutated valid queries: an AST or a PromQLParseError', async (t) => {
   fc.assert(fc.property(fc.constantFrom(...corpus), fc.array(edit, { minLength: 1, maxLength: 3 }), (q, es) => parsesOrRefuses(mutate(q, es))),
     { numRuns: RUNS, seed: SEED, includeErrorInReport: true });
