@@ -1,4 +1,4 @@
-import { parseExposition, type MetricFamily, type MetricMetadata } from '@vigil/common';
+import { type MetricFamily, type MetricMetadata } from '@vigil/common';
 import type { RawSample, ScrapeResult, ScrapeSource } from './loop.js';
 import { HttpScraper, type HttpClientOptions } from './scraper.js';
 
@@ -13,10 +13,8 @@ export class HttpSource implements ScrapeSource {
   async scrape(timeoutMs: number): Promise<ScrapeResult> {
     const res = await this.client.fetch(this.url, timeoutMs);
     const format = /^\s*application\/openmetrics-text/i.test(res.contentType) ? 'openmetrics' : 'text';
-    const parsed = parseExposition(res.body, { format, contentType: res.contentType });
-    const samples: RawSample[] = parsed.samples.map((s) => (
-      s.timestamp === undefined ? { labels: s.labels, value: s.value } : { labels: s.labels, value: s.value, timestamp: s.timestamp }));
-    return { samples, metadata: parsed.metadata };
+    // parsed by the loop, against its scrape cache
+    return { text: res.body, format };
   }
 
   close(): void {

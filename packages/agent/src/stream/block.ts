@@ -6,6 +6,8 @@
  *   group := f64 t · uvarint n · uvarint id × n · f64 value × n · u8 hasStale · (u8 stale × n)?
  */
 import { ByteReader, ByteWriter, type Group } from '@vigil/common';
+import type { SampleBatch } from '../sink.js';
+import type { SeriesRegistry } from './registry.js';
 
 const w = new ByteWriter(64 * 1024);
 
@@ -44,4 +46,48 @@ export function decodeBlock(data: Uint8Array): Group[] {
     out.push({ t, ids, values, stale });
   }
   return out;
+}
+
+/**
+ * A batch's samples as groups, one per timestamp in first-seen order, with the registry's ids of
+ * its series handles. A scrape usually has one timestamp: then the columns are copied as they are.
+ */
+export function groupBatch(batch: SampleBatch, series: SeriesRegistry): Group[] {
+  const n = batch.length;
+  const ts = batch.t;
+  const t0 = ts[0]!;
+  let single = true;
+  for (let i = 1; i < n; i++) if (ts[i] !== t0) { single = false; break; }
+  if (single) {
+    const ids = new Int32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = series.idOf(batch.refs[i]!);
+    const values = batch.v.slice(0, n);
+    let stale: Uint8Array | null = null;
+    if (batch.staleCount > 0) {
+      stale = batch.stale.slice(0, n);
+      for (let i = 0; i < n; i++) if (stale[i]) values[i] = 0;
+    }
+    return [{ t: t0, ids, values, stale }];
+  }
+  const byT = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    let idx = byT.get(ts[i]!);
+    if (!idx) byT.set(ts[i]!, idx = []);
+    idx.push(i);
+  }
+  const groups: Group[] = [];
+  for (const [t, idx] of byT) {
+    const m = idx.length;
+    const ids = new Int32Array(m);
+    const values = new Float64Array(m);
+    let stale: Uint8Array | null = null;
+    for (let j = 0; j < m; j++) {
+      const i = idx[j]!;
+      ids[j] = series.idOf(batch.refs[i]!);
+      if (batch.stale[i]) (stale ??= new Uint8Array(m))[j] = 1;
+      else values[j] = batch.v[i]!;
+    }
+    groups.push({ t, ids, values, stale });
+  }
+  return groups;
 }

@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import { labelsKey, type Labels } from '@vigil/common';
+import type { SeriesRef } from '../sink.js';
 
 export class SeriesRegistry {
   private readonly byKey = new Map<string, number>();
@@ -72,12 +73,15 @@ export class SeriesRegistry {
     this.fd = fs.openSync(file, 'a');
   }
 
-  private add(flat: string[]): number {
-    const labels: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) labels[flat[i]!] = flat[i + 1]!;
+  private add(flat: string[], key?: string): number {
+    if (key === undefined) {
+      const labels: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) labels[flat[i]!] = flat[i + 1]!;
+      key = labelsKey(labels);
+    }
     const id = this.flat.length;
     this.flat.push(flat);
-    this.byKey.set(labelsKey(labels), id);
+    this.byKey.set(key, id);
     this.live++;
     if (id >= this.lastSeq.length) {
       const size = Math.max(id + 1, this.lastSeq.length * 2);
@@ -109,6 +113,7 @@ export class SeriesRegistry {
    * and that were not used since `idleBefore` (ms); rewrites the file. Returns the number dropped.
    */
   compact(oldestSeq: number, idleBefore: number): number {
+    this.flush();
     let dropped = 0;
     for (let id = 0; id < this.flat.length; id++) {
       const flat = this.flat[id];
@@ -138,6 +143,18 @@ export class SeriesRegistry {
     return dropped;
   }
 
+  /**
+   * The id of a scrape loop's series handle: the id kept in its slot while that id is live (ids are
+   * never reused within an epoch), else looked up by its key (registered when new) and kept.
+   */
+  idOf(ref: SeriesRef): number {
+    const cached = ref.sinkId;
+    if (cached >= 0 && this.flat[cached] != null) return this.use(cached);
+    const id = this.byKey.get(ref.key) ?? this.register(ref.labels, ref.key);
+    ref.sinkId = id;
+    return this.use(id);
+  }
+
   /** The id of a label set, registering (and persisting) it when new. */
   idFor(labels: Labels): number {
     const cached = this.byObject.get(labels);
@@ -148,12 +165,28 @@ export class SeriesRegistry {
       this.byObject.set(labels, id);
       return this.use(id);
     }
-    const flat: string[] = [];
-    for (const n of Object.keys(labels).sort()) if (labels[n] !== '') flat.push(n, labels[n]!);
-    fs.writeSync(this.fd, JSON.stringify(flat) + '\n');
-    const added = this.add(flat);
+    const added = this.register(labels, key);
     this.byObject.set(labels, added);
     return this.use(added);
+  }
+
+  private register(labels: Labels, key: string): number {
+    const flat: string[] = [];
+    for (const n of Object.keys(labels).sort()) if (labels[n] !== '') flat.push(n, labels[n]!);
+    this.pending += JSON.stringify(flat) + '\n';
+    return this.add(flat, key);
+  }
+
+  /** Lines of new ids not yet written: `flush` writes them in one call, before a block that uses them. */
+  private pending = '';
+
+  /** Writes the definitions of ids registered since the last flush (write(2): they survive kill -9). */
+  flush(): void {
+    if (this.pending === '') return;
+    const data = Buffer.from(this.pending);
+    this.pending = '';
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(this.fd, data, off);
   }
 
   /** Labels of an id as a flat [name, value, ...] list (empty for a dropped id). */
@@ -162,10 +195,12 @@ export class SeriesRegistry {
   }
 
   sync(): void {
+    this.flush();
     fs.fdatasyncSync(this.fd);
   }
 
   close(): void {
+    this.flush();
     fs.closeSync(this.fd);
   }
 }

@@ -13,10 +13,10 @@ import {
   PROTOCOL_VERSION, STREAM_PATH, decodeHubMessage, encodeMessage, silentLogger,
   type AgentMessage, type Group, type HubMessage, type Lane, type Logger, type MetricMetadata, type Sample,
 } from '@vigil/common';
-import type { SampleSink } from '../sink.js';
+import type { BatchSink, SampleBatch } from '../sink.js';
 import type { DiskBuffer } from '../buffer/index.js';
 import { Backoff } from './backoff.js';
-import { decodeBlock, encodeBlock } from './block.js';
+import { decodeBlock, encodeBlock, groupBatch } from './block.js';
 import { SeriesRegistry } from './registry.js';
 import { StreamMetrics } from './metrics.js';
 
@@ -75,7 +75,7 @@ interface InFlight {
   samples: number;
 }
 
-export class Streamer implements SampleSink {
+export class Streamer implements BatchSink {
   readonly registry: Registry;
   readonly metrics: StreamMetrics;
   private readonly opts: StreamerOptions;
@@ -149,26 +149,43 @@ export class Streamer implements SampleSink {
 
   /** Stores one scrape's samples as a block in the buffer (durable on return) and sends it when it can. */
   write(samples: readonly Sample[], metadata?: readonly MetricMetadata[]): void {
-    if (metadata) {
-      for (const m of metadata) {
-        const old = this.metadata.get(m.metric);
-        if (!old || old.type !== m.type || old.help !== m.help || old.unit !== m.unit) {
-          this.metadata.set(m.metric, m);
-          this.metadataDirty = true;
-        }
-      }
-    }
+    if (metadata) this.noteMetadata(metadata);
     if (samples.length === 0) return;
     this.series.currentSeq = this.buffer.nextSeq;
     this.series.currentTime = Date.now();
     const groups = this.group(samples);
+    this.store(groups, samples.length);
+  }
+
+  /** A scrape as columns with stable series handles (the scrape loops' path): same contract as `write`. */
+  writeBatch(batch: SampleBatch, metadata?: readonly MetricMetadata[]): void {
+    if (metadata) this.noteMetadata(metadata);
+    const n = batch.length;
+    if (n === 0) return;
+    this.series.currentSeq = this.buffer.nextSeq;
+    this.series.currentTime = Date.now();
+    this.store(groupBatch(batch, this.series), n);
+  }
+
+  private store(groups: Group[], samples: number): void {
     let minT = Infinity;
     for (const g of groups) if (g.t < minT) minT = g.t;
-    this.buffer.append(encodeBlock(groups), { samples: samples.length, time: minT });
+    this.series.flush(); // definitions before the block that uses them
+    this.buffer.append(encodeBlock(groups), { samples, time: minT });
     if (this.newestTime === null || minT > this.newestTime) this.newestTime = minT;
-    this.counters.scraped += samples.length;
-    this.metrics.samplesScraped.inc(samples.length);
+    this.counters.scraped += samples;
+    this.metrics.samplesScraped.inc(samples);
     this.pump();
+  }
+
+  private noteMetadata(metadata: readonly MetricMetadata[]): void {
+    for (const m of metadata) {
+      const old = this.metadata.get(m.metric);
+      if (!old || old.type !== m.type || old.help !== m.help || old.unit !== m.unit) {
+        this.metadata.set(m.metric, m);
+        this.metadataDirty = true;
+      }
+    }
   }
 
   /** One group per timestamp, in first-seen order; a scrape usually has one timestamp (no map then). */

@@ -3,6 +3,7 @@ import { ParseError } from '../errors.js';
 import { formatGoFloat, parseGoFloat } from './float.js';
 import { ImportParser } from './import.js';
 import { parseExposition, type ParseOptions } from './parser.js';
+import { ExpositionReader } from './reader.js';
 
 /** Asserts a ParseError at line:column whose message matches `re`. */
 function failsAt(t: Test, text: string, opts: ParseOptions, line: number, column: number, re: RegExp): void {
@@ -170,4 +171,25 @@ t.test('import parser: streaming, cached labels per series key, positions across
   bad('a{x="1"} 1\na{x="1",x="2"} 1\n', 2, 9, /duplicate label name/);
   bad('a{x="\\q"} 1\n', 1, 6, /invalid escape/);
   bad('a{x="1"}} 1\n', 1, 9, /invalid value "}"/);
+});
+
+t.test('the reader leaves the raw series text, value and timestamp of each sample line', async (t) => {
+  const r = new ExpositionReader('# HELP a A.\na{x="}",y="\\"q"} 1.5 123\nb 2\n  c {z="1"}3\n', false);
+  t.ok(r.next());
+  t.equal(r.series(), 'a{x="}",y="\\"q"}');
+  t.ok(r.seriesIs('a{x="}",y="\\"q"}'));
+  t.notOk(r.seriesIs('a{x="}"'));
+  t.equal(r.value, 1.5);
+  t.ok(r.hasTimestamp);
+  t.equal(r.timestamp, 123);
+  t.same(r.labels(), { __name__: 'a', x: '}', y: '"q' });
+  t.ok(r.next());
+  t.equal(r.series(), 'b');
+  t.notOk(r.hasTimestamp);
+  t.ok(r.next());
+  t.equal(r.series(), 'c {z="1"}');
+  t.same(r.labels(), { __name__: 'c', z: '1' });
+  t.equal(r.value, 3);
+  t.notOk(r.next());
+  t.same(r.metadata(), [{ metric: 'a', type: 'unknown', help: 'A.', unit: '' }]);
 });
