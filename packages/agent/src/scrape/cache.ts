@@ -102,13 +102,14 @@ export class ScrapeCache {
     const honorTs = this.settings.honorTimestamps;
     let i = 0;
     let limit: LimitError | undefined;
-    while (r.next()) {
+    for (;;) {
+      const hint = byIndex[i];
+      if (!r.next(hint?.key)) break;
       if (limit) {
         i++;
         continue;
       }
-      const hint = byIndex[i];
-      let e = hint !== undefined && r.seriesIs(hint.key) ? hint : this.entries.get(r.series());
+      let e = r.matched ? hint : this.entries.get(r.series());
       if (e === undefined) e = this.newEntry(detach(r.series()), r.labels());
       next[i++] = e;
       try {

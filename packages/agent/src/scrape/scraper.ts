@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { STATUS_CODES } from 'node:http';
+import { isAscii } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
 import type { BasicAuth, TLSConfig } from '@vigil/common';
 
@@ -103,7 +104,9 @@ export class HttpScraper {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          resolve({ body: Buffer.concat(chunks).toString('utf8'), contentType: String(res.headers['content-type'] ?? '') });
+          const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+          // ASCII (the usual body) decodes as latin1: a plain copy, several times faster than UTF-8 decoding
+          resolve({ body: data.toString(isAscii(data) ? 'latin1' : 'utf8'), contentType: String(res.headers['content-type'] ?? '') });
         });
       });
       req.end();

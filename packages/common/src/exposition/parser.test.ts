@@ -193,3 +193,19 @@ t.test('the reader leaves the raw series text, value and timestamp of each sampl
   t.notOk(r.next());
   t.same(r.metadata(), [{ metric: 'a', type: 'unknown', help: 'A.', unit: '' }]);
 });
+
+t.test('the reader compares an expected series text first and still checks the rest of the line', async (t) => {
+  const r = new ExpositionReader('a{x="1"} 1\na{x="1"}x 2\na{x="1",y="2"} 3\nb 4\nbb 5\n', false);
+  t.ok(r.next('a{x="1"}'));
+  t.ok(r.matched);
+  t.equal(r.value, 1);
+  t.throws(() => r.next('a{x="1"}'), /invalid value "x"/);
+  t.ok(r.next('a{x="1"}'));
+  t.notOk(r.matched, 'a longer label set is another series');
+  t.equal(r.series(), 'a{x="1",y="2"}');
+  t.ok(r.next('b'));
+  t.ok(r.matched);
+  t.ok(r.next('b'));
+  t.notOk(r.matched, 'a longer name is another series');
+  t.equal(r.series(), 'bb');
+});

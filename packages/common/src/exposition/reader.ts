@@ -51,8 +51,18 @@ export class ExpositionReader implements LinePos {
 
   constructor(private readonly text: string, private readonly om: boolean) {}
 
-  /** Steps to the next sample line; false at the end of the input. Throws ParseError for a malformed line. */
-  next(): boolean {
+  /** Whether the current line's series text is the `expect` handed to `next` (set by `next`). */
+  matched = false;
+  private expect: string | undefined;
+
+  /**
+   * Steps to the next sample line; false at the end of the input. Throws ParseError for a malformed
+   * line. `expect`, a series text the caller has seen pass `labels()` (the same line of the last
+   * scrape, say), is compared first: when the line starts with it, its label set is not scanned.
+   */
+  next(expect?: string): boolean {
+    this.expect = expect;
+    this.matched = false;
     const text = this.text;
     const len = text.length;
     while (this.pos < len) {
@@ -210,9 +220,18 @@ export class ExpositionReader implements LinePos {
     if (nameEnd === p) throw parseError(`invalid metric name: unexpected ${describeChar(text, p, end)}`, this, p);
     this.seriesStart = p;
     this.nameEnd = nameEnd;
-    let q = om ? nameEnd : skipBlanks(text, nameEnd, end);
-    if (q < end && text.charCodeAt(q) === LBRACE) q = this.labelSetEnd(q, end);
-    else q = nameEnd;
+    const expect = this.expect;
+    let q: number;
+    if (expect !== undefined && expect.charCodeAt(expect.length - 1) === RBRACE && text.startsWith(expect, p)) {
+      // a known series text with labels: it ends at the same "}" (a valid label set closes at its first unquoted "}")
+      q = p + expect.length;
+      this.matched = true;
+    } else {
+      q = om ? nameEnd : skipBlanks(text, nameEnd, end);
+      if (q < end && text.charCodeAt(q) === LBRACE) q = this.labelSetEnd(q, end);
+      else q = nameEnd;
+      this.matched = expect !== undefined && q - p === expect.length && text.startsWith(expect, p);
+    }
     this.seriesEnd = q;
 
     // value
