@@ -29,8 +29,25 @@ export interface LoopSettings {
 /** Series not seen for this many scrapes are forgotten (and count again in `scrape_series_added`). */
 export const SERIES_CACHE_SCRAPES = 10;
 
-/** A series a loop writes, also the handle its sink sees. */
-export class SeriesState implements SeriesRef {
+/** What the cache holds per exposed series text. */
+interface Entry {
+  /** The series text as exposed. */
+  readonly raw: string;
+  /** The series, or null when metric relabeling drops it. */
+  readonly series: SeriesState | null;
+  lastIteration: number;
+  /** Label limits already checked. */
+  checked: boolean;
+}
+
+/**
+ * A series a loop writes, also the handle its sink sees, and (for the usual series exposed under
+ * one text) its own cache entry: one object per series.
+ */
+export class SeriesState implements SeriesRef, Entry {
+  readonly series: SeriesState = this;
+  lastIteration = -1;
+  checked = false;
   sinkId = -1;
   /** Last iteration that saw the series (also its duplicate check). */
   mark = -1;
@@ -39,15 +56,14 @@ export class SeriesState implements SeriesRef {
   /** Written without an explicit timestamp, so it gets staleness markers. */
   tracked = false;
   pendingTracked = false;
-  constructor(readonly labels: Labels, readonly key: string) {}
+  constructor(readonly labels: Labels, readonly key: string, readonly raw: string) {}
 }
 
-class CacheEntry {
+/** The entry of a text whose series is dropped, or another text of a series already held. */
+class CacheEntry implements Entry {
   lastIteration = -1;
-  /** Label limits already checked. */
   checked = false;
-  /** `series` is null when metric relabeling drops the series. */
-  constructor(readonly key: string, readonly series: SeriesState | null) {}
+  constructor(readonly raw: string, readonly series: SeriesState | null) {}
 }
 
 /** A scrape over sample_limit or a label limit; `total` is the number of samples it exposed. */
@@ -74,10 +90,12 @@ function detach(s: string): string {
 export class ScrapeCache {
   /** Every series written recently, by canonical key: staleness is found by one pass over it. */
   series = new Map<string, SeriesState>();
-  private entries = new Map<string, CacheEntry>();
+  private entries = new Map<string, Entry>();
+  /** Label names and values of the series held, one copy each. */
+  private strings = new Map<string, string>();
   /** The entries of the last scrape by position: a steady target repeats its order. */
-  private byIndex: CacheEntry[] = [];
-  private next: CacheEntry[] = [];
+  private byIndex: Entry[] = [];
+  private next: Entry[] = [];
   private iter = 0;
   private start = 0;
   private added = 0;
@@ -89,6 +107,12 @@ export class ScrapeCache {
     private readonly publicLabels: Labels,
     private readonly externalLabels: Labels,
   ) {}
+
+  /** Takes over the series of a cache this one replaces (new settings): limits are checked again. */
+  adopt(series: Map<string, SeriesState>): void {
+    for (const st of series.values()) st.checked = false;
+    this.series = series;
+  }
 
   /**
    * Appends the samples of an exposition body to `batch`. Throws ParseError (nothing of the scrape
@@ -104,7 +128,7 @@ export class ScrapeCache {
     let limit: LimitError | undefined;
     for (;;) {
       const hint = byIndex[i];
-      if (!r.next(hint?.key)) break;
+      if (!r.next(hint?.raw)) break;
       if (limit) {
         i++;
         continue;
@@ -154,7 +178,7 @@ export class ScrapeCache {
     this.seriesAdded = 0;
   }
 
-  private take(e: CacheEntry, explicit: boolean, ts: number, v: number): void {
+  private take(e: Entry, explicit: boolean, ts: number, v: number): void {
     e.lastIteration = this.iter;
     const st = e.series;
     if (st === null) return;
@@ -172,20 +196,34 @@ export class ScrapeCache {
     if (st.written < 0) this.seriesAdded++;
   }
 
-  private newEntry(rawKey: string, exposed: Labels): CacheEntry {
+  private newEntry(raw: string, exposed: Labels): Entry {
     const labels = this.mutateSampleLabels(exposed);
-    let st: SeriesState | null = null;
-    if (labels !== null) {
+    let e: Entry;
+    if (labels === null) e = new CacheEntry(raw, null);
+    else {
       const key = detach(labelsKey(labels));
-      st = this.series.get(key) ?? null;
-      if (!st) {
-        st = new SeriesState(Object.fromEntries(Object.entries(labels).map(([n, v]) => [detach(n), detach(v)])), key);
+      const held = this.series.get(key);
+      if (held) e = held.raw === raw ? held : new CacheEntry(raw, held);
+      else {
+        const st = new SeriesState(Object.fromEntries(Object.entries(labels).map(([n, v]) => [this.intern(n), this.intern(v)])), key, raw);
         this.series.set(key, st);
+        e = st;
       }
     }
-    const e = new CacheEntry(rawKey, st);
-    this.entries.set(rawKey, e);
+    this.entries.set(raw, e);
     return e;
+  }
+
+  /** One detached copy of each label name and value (most repeat across a target's series). */
+  private intern(s: string): string {
+    let v = this.strings.get(s);
+    if (v === undefined) {
+      // bounded: under label churn the table starts over (held series keep their copies)
+      if (this.strings.size > 4 * this.series.size + 10_000) this.strings.clear();
+      v = detach(s);
+      this.strings.set(v, v);
+    }
+    return v;
   }
 
   /** Forgets entries and series untouched for SERIES_CACHE_SCRAPES scrapes (series last written by `lastWritten` stay). */

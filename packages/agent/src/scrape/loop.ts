@@ -103,7 +103,7 @@ export class ScrapeLoop {
 
   /** Takes over the series state of the loop this one replaces (same target, new settings). */
   inheritState(prev: ScrapeLoop): void {
-    this.cache.series = prev.cache.series;
+    this.cache.adopt(prev.cache.series);
     this.lastWritten = prev.lastWritten;
     this.iteration = prev.iteration;
     this.health = prev.health;
@@ -254,7 +254,7 @@ export class ScrapeLoop {
     if (ext !== this.cacheExternal) {
       const series = this.cache.series;
       this.cache = new ScrapeCache(this.opts.settings, this.publicLabels, this.opts.externalLabels);
-      this.cache.series = series;
+      this.cache.adopt(series);
       this.cacheExternal = ext;
       this.reports = this.reportSeries();
     }
@@ -270,7 +270,7 @@ export class ScrapeLoop {
       const lb: Record<string, string> = { __name__: name };
       for (const n in this.publicLabels) lb[n] = this.publicLabels[n]!;
       const labels = withExternal(lb, this.opts.externalLabels);
-      return new SeriesState(labels, labelsKey(labels));
+      return new SeriesState(labels, labelsKey(labels), '');
     });
   }
 }
