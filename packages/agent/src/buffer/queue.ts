@@ -7,8 +7,11 @@
  * Durability: blocks are written with write(2) before `append` returns, so they survive
  * kill -9 of the agent (the kernel holds them); the active segment is fdatasync'd every
  * `syncIntervalMs` (default 1 s; 0 = on every append), bounding what a power loss can take.
- * The ack state is rewritten (tmp + rename) shortly after acks; losing it only means
- * resending blocks the hub then drops as duplicates.
+ * Periodic and rotation fdatasyncs run in the thread pool, off the event loop; `sync()` (stop)
+ * and `syncIntervalMs: 0` wait for theirs. The ack state is rewritten (tmp + rename, in the
+ * thread pool) shortly after acks; losing it only means resending blocks the hub then drops as
+ * duplicates. The newest blocks are also kept in memory (up to 8 MiB) so that sending them does
+ * not read them back from disk.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,6 +55,8 @@ interface StateFile {
 }
 
 const SEG_RE = /^(\d{16})\.seg$/;
+/** Recent payloads kept in memory for sending. */
+const RECENT_MAX_BYTES = 8 << 20;
 const segName = (seq: number): string => `${String(seq).padStart(16, '0')}.seg`;
 
 export class DiskBuffer {
@@ -74,6 +79,11 @@ export class DiskBuffer {
   private stateTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private dropListeners: ((samples: number, blocks: number) => void)[] = [];
+  /** Payloads of recent unacked blocks, oldest first, within RECENT_MAX_BYTES. */
+  private recent = new Map<number, Uint8Array>();
+  private recentBytes = 0;
+  private stateWriting: Promise<void> | null = null;
+  private stateAgain = false;
 
   /** Use `openBuffer`. */
   constructor(opts: DiskBufferOptions, epoch: string, segs: Segment[], acked: RangeSet, nextSeq: number) {
@@ -119,19 +129,35 @@ export class DiskBuffer {
     if (!active || active.lastSeq + 1 !== this._nextSeq || (active.size >= this.segmentBytes && active.count > 0)) active = this.rotate();
     const seq = this._nextSeq++;
     const before = active.size;
-    active.append(data, info.samples, info.time);
+    const payload = active.append(data, info.samples, info.time);
     this.totalBytes += active.size - before;
+    this.remember(seq, payload);
     if (this.syncIntervalMs === 0) this.syncActive();
     this.enforceLimits(info.time);
     return seq;
   }
 
+  private remember(seq: number, payload: Uint8Array): void {
+    this.recent.set(seq, payload);
+    this.recentBytes += payload.length;
+    for (const [s, p] of this.recent) {
+      if (this.recentBytes <= RECENT_MAX_BYTES) break;
+      this.recent.delete(s);
+      this.recentBytes -= p.length;
+    }
+  }
+
+  private forget(acked: (seq: number) => boolean): void {
+    for (const [s, p] of this.recent) {
+      if (!acked(s)) continue;
+      this.recent.delete(s);
+      this.recentBytes -= p.length;
+    }
+  }
+
   private rotate(): Segment {
     const prev = this.segs[this.segs.length - 1];
-    if (prev) {
-      prev.sync();
-      this.syncs++;
-    }
+    if (prev) this.syncInBackground(prev);
     const seg = Segment.create(path.join(this.dir, segName(this._nextSeq)), this._nextSeq);
     this.segs.push(seg);
     this.scheduleState();
@@ -153,6 +179,8 @@ export class DiskBuffer {
 
   /** The block's bytes, or undefined when it was dropped or never written. */
   read(seq: number): Uint8Array | undefined {
+    const mem = this.recent.get(seq);
+    if (mem) return mem;
     const s = this.segmentOf(seq);
     return s ? s.read(seq) : undefined;
   }
@@ -176,6 +204,7 @@ export class DiskBuffer {
       if (a <= b) this.acked.addRange(a, b);
     }
     this.removeAcked();
+    if (this.recent.size > 0) this.forget((s) => this.isAcked(s));
     this.scheduleState();
   }
 
@@ -235,6 +264,7 @@ export class DiskBuffer {
 
   private dropSegment(count: boolean): void {
     const s = this.segs.shift()!;
+    if (this.recent.size > 0) this.forget((seq) => seq <= s.lastSeq);
     this.totalBytes -= s.size;
     if (count) {
       let samples = 0;
@@ -276,7 +306,8 @@ export class DiskBuffer {
   }
 
   private tick(): void {
-    this.syncActive();
+    const a = this.segs[this.segs.length - 1];
+    if (a) this.syncInBackground(a);
     if (this.maxAgeMs > 0) this.enforceLimits(Date.now());
   }
 
@@ -293,19 +324,49 @@ export class DiskBuffer {
     this.syncActive();
   }
 
+  private syncInBackground(seg: Segment): void {
+    seg.syncAsync((err) => {
+      if (err) this.log.error({ err, segment: seg.path }, `cannot fdatasync buffer segment ${seg.path}: ${err.message}; retrying at the next tick`);
+      else this.syncs++;
+    });
+  }
+
   private scheduleState(): void {
     if (this.stateTimer || this.closed) return;
     this.stateTimer = setTimeout(() => {
       this.stateTimer = null;
-      this.writeState();
+      this.writeStateInBackground();
     }, 200);
     this.stateTimer.unref();
   }
 
-  private writeState(): void {
+  private stateJson(): string {
     const st: StateFile = { epoch: this.epoch, nextSeq: this._nextSeq, acked: this.acked.toFlat() };
+    return JSON.stringify(st);
+  }
+
+  /** One rewrite at a time; a request during one runs after it, with the state of then. */
+  private writeStateInBackground(): void {
+    if (this.stateWriting) {
+      this.stateAgain = true;
+      return;
+    }
     const file = path.join(this.dir, 'state.json');
-    fs.writeFileSync(file + '.tmp', JSON.stringify(st));
+    this.stateWriting = fs.promises.writeFile(file + '.tmp', this.stateJson())
+      .then(() => fs.promises.rename(file + '.tmp', file))
+      .catch((err: Error) => this.log.error({ err }, `cannot write buffer state ${file}: ${err.message}`))
+      .finally(() => {
+        this.stateWriting = null;
+        if (this.stateAgain && !this.closed) {
+          this.stateAgain = false;
+          this.writeStateInBackground();
+        }
+      });
+  }
+
+  private writeState(): void {
+    const file = path.join(this.dir, 'state.json');
+    fs.writeFileSync(file + '.tmp', this.stateJson());
     fs.renameSync(file + '.tmp', file);
   }
 
@@ -313,6 +374,11 @@ export class DiskBuffer {
     if (this.closed) return;
     if (this.syncTimer) clearInterval(this.syncTimer);
     if (this.stateTimer) clearTimeout(this.stateTimer);
+    this.stateTimer = null;
+    this.stateAgain = false;
+    await this.stateWriting;
+    await Promise.all(this.segs.map((s) => s.idle()));
+    if (this.stateTimer) clearTimeout(this.stateTimer); // an ack while waiting
     this.stateTimer = null;
     this.writeState();
     this.closed = true;

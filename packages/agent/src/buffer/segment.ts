@@ -67,7 +67,8 @@ export class Segment {
     return { seg, cut };
   }
 
-  append(data: Uint8Array, samples: number, time: number): void {
+  /** Appends a record with write(2); returns the payload (a copy the caller may keep). */
+  append(data: Uint8Array, samples: number, time: number): Uint8Array {
     const rec = Buffer.allocUnsafe(RECORD_HEADER + data.length);
     rec.writeUInt32LE(data.length, 0);
     rec.writeUInt32LE(samples >>> 0, 4);
@@ -79,6 +80,7 @@ export class Segment {
     this.blocks.push({ offset: this.size, length: data.length, samples, time });
     this.size += rec.length;
     this.dirty = true;
+    return rec.subarray(RECORD_HEADER);
   }
 
   read(seq: number): Uint8Array {
@@ -99,17 +101,51 @@ export class Segment {
     this.dirty = false;
   }
 
+  /** An fdatasync in the thread pool (none while one runs); `done` when it ends, with its error. */
+  private syncing = false;
+  private afterSync: (() => void) | null = null;
+
+  syncAsync(done: (err: Error | null) => void): boolean {
+    if (!this.dirty || this.syncing) return false;
+    this.dirty = false;
+    this.syncing = true;
+    fs.fdatasync(this.fd, (err) => {
+      this.syncing = false;
+      if (err) this.dirty = true;
+      const after = this.afterSync;
+      this.afterSync = null;
+      after?.();
+      done(err);
+    });
+    return true;
+  }
+
+  /** Resolves when no fdatasync of this segment is running. */
+  idle(): Promise<void> {
+    if (!this.syncing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const prev = this.afterSync;
+      this.afterSync = () => { prev?.(); resolve(); };
+    });
+  }
+
   close(): void {
     this.sync();
     fs.closeSync(this.fd);
   }
 
+  /** Deletes the file now; closes its descriptor after a running fdatasync, so the descriptor is never reused under it. */
   remove(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      /* already closed */
-    }
     fs.rmSync(this.path, { force: true });
+    const close = (): void => {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+    };
+    if (!this.syncing) return close();
+    const prev = this.afterSync;
+    this.afterSync = () => { prev?.(); close(); };
   }
 }
