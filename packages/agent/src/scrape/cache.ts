@@ -118,7 +118,7 @@ export class ScrapeCache {
    * Appends the samples of an exposition body to `batch`. Throws ParseError (nothing of the scrape
    * counts) or LimitError (after counting every line, as Prometheus reports them).
    */
-  appendText(text: string, om: boolean, iter: number, start: number, batch: SampleBatch): AppendResult {
+  appendText(text: string | readonly string[], om: boolean, iter: number, start: number, batch: SampleBatch): AppendResult {
     this.begin(iter, start, batch);
     const r = new ExpositionReader(text, om);
     const byIndex = this.byIndex;

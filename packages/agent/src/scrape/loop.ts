@@ -16,7 +16,8 @@ export interface ParsedScrape {
 
 /** An exposition body as fetched: the loop parses it against its scrape cache. */
 export interface ExpositionScrape {
-  text: string;
+  /** The body, whole or as pieces that end at line ends. */
+  text: string | readonly string[];
   format: ExpositionFormat;
 }
 

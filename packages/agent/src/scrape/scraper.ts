@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { STATUS_CODES } from 'node:http';
-import { isAscii } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
 import type { BasicAuth, TLSConfig } from '@vigil/common';
 
@@ -22,6 +21,11 @@ export interface HttpClientOptions {
 
 export interface FetchResult {
   body: string;
+  contentType: string;
+}
+
+export interface FetchBytesResult {
+  data: Buffer;
   contentType: string;
 }
 
@@ -67,12 +71,18 @@ export class HttpScraper {
     return h;
   }
 
+  /** GETs `url` as text; see `fetchBytes`. */
+  async fetch(url: string, timeoutMs: number, accept = SCRAPE_ACCEPT_HEADER): Promise<FetchResult> {
+    const res = await this.fetchBytes(url, timeoutMs, accept);
+    return { body: res.data.toString('utf8'), contentType: res.contentType };
+  }
+
   /** GETs `url`; rejects with Prometheus-like messages on timeout, transport error or non-200. */
-  fetch(url: string, timeoutMs: number, accept = SCRAPE_ACCEPT_HEADER): Promise<FetchResult> {
+  fetchBytes(url: string, timeoutMs: number, accept = SCRAPE_ACCEPT_HEADER): Promise<FetchBytesResult> {
     const u = new URL(url);
     const isHttps = u.protocol === 'https:';
     const mod = isHttps ? https : http;
-    return new Promise<FetchResult>((resolve, reject) => {
+    return new Promise<FetchBytesResult>((resolve, reject) => {
       let settled = false;
       const fail = (err: Error): void => {
         if (settled) return;
@@ -104,9 +114,7 @@ export class HttpScraper {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-          // ASCII (the usual body) decodes as latin1: a plain copy, several times faster than UTF-8 decoding
-          resolve({ body: data.toString(isAscii(data) ? 'latin1' : 'utf8'), contentType: String(res.headers['content-type'] ?? '') });
+          resolve({ data: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), contentType: String(res.headers['content-type'] ?? '') });
         });
       });
       req.end();

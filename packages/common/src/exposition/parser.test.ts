@@ -209,3 +209,20 @@ t.test('the reader compares an expected series text first and still checks the r
   t.notOk(r.matched, 'a longer name is another series');
   t.equal(r.series(), 'bb');
 });
+
+t.test('the reader takes a body as pieces that end at line ends, counting lines across them', async (t) => {
+  const r = new ExpositionReader(['a 1\n# TYPE b gauge\n', 'b 2\n', 'c{x="1"} 3\nd x\n'], false);
+  const seen: string[] = [];
+  t.throws(() => { while (r.next()) seen.push(r.series()); }, { message: /line 5/ });
+  t.same(seen, ['a', 'b', 'c{x="1"}']);
+  const om = new ExpositionReader(['a 1\n', '# EOF\n'], true);
+  t.ok(om.next());
+  t.notOk(om.next());
+  const late = new ExpositionReader(['a 1\n# EOF\n', 'b 2\n'], true);
+  t.ok(late.next());
+  t.throws(() => late.next(), /unexpected data after # EOF/);
+  const missing = new ExpositionReader(['a 1\n', 'b 2\n'], true);
+  missing.next();
+  missing.next();
+  t.throws(() => missing.next(), /data does not end with # EOF/);
+});

@@ -49,7 +49,15 @@ export class ExpositionReader implements LinePos {
   private readonly sampledFamilies = new Set<string>();
   private lastName = '';
 
-  constructor(private readonly text: string, private readonly om: boolean) {}
+  /** The piece being read (a body may come as pieces that end at line ends). */
+  private text: string;
+  private readonly pieces: readonly string[];
+  private piece = 0;
+
+  constructor(body: string | readonly string[], private readonly om: boolean) {
+    this.pieces = typeof body === 'string' ? [body] : body.length > 0 ? body : [''];
+    this.text = this.pieces[0]!;
+  }
 
   /** Whether the current line's series text is the `expect` handed to `next` (set by `next`). */
   matched = false;
@@ -63,6 +71,26 @@ export class ExpositionReader implements LinePos {
   next(expect?: string): boolean {
     this.expect = expect;
     this.matched = false;
+    for (;;) {
+      if (this.readLine()) return true;
+      if (this.sawEOF || this.piece + 1 >= this.pieces.length) break;
+      this.text = this.pieces[++this.piece]!;
+      this.pos = 0;
+    }
+    const text = this.text;
+    const len = text.length;
+    if (this.om && !this.sawEOF) {
+      this.sawEOF = true; // report once
+      const position = len === 0 ? { line: 1, column: 1 }
+        : text.charCodeAt(len - 1) === 10 ? { line: this.line + 1, column: 1 }
+        : { line: this.line, column: len - this.lineStart + 1 };
+      throw new ParseError('data does not end with # EOF', position);
+    }
+    return false;
+  }
+
+  /** Reads lines of the current piece up to the next sample line (true) or the piece's end. */
+  private readLine(): boolean {
     const text = this.text;
     const len = text.length;
     while (this.pos < len) {
@@ -74,10 +102,10 @@ export class ExpositionReader implements LinePos {
       this.pos = end + 1;
       if (this.om) {
         if (end - pos === 5 && text.startsWith('# EOF', pos)) {
-          if (end + 1 < len) throw new ParseError('unexpected data after # EOF', { line: this.line + 1, column: 1 });
+          if (end + 1 < len || this.piece + 1 < this.pieces.length) throw new ParseError('unexpected data after # EOF', { line: this.line + 1, column: 1 });
           this.sawEOF = true;
           this.pos = len;
-          break;
+          return false;
         }
         if (pos === end) throw parseError('empty lines are not allowed in OpenMetrics', this, pos);
         if (text.charCodeAt(pos) === HASH) this.openMetricsComment(pos, end);
@@ -94,13 +122,6 @@ export class ExpositionReader implements LinePos {
           return true;
         }
       }
-    }
-    if (this.om && !this.sawEOF) {
-      this.sawEOF = true; // report once
-      const position = len === 0 ? { line: 1, column: 1 }
-        : text.charCodeAt(len - 1) === 10 ? { line: this.line + 1, column: 1 }
-        : { line: this.line, column: len - this.lineStart + 1 };
-      throw new ParseError('data does not end with # EOF', position);
     }
     return false;
   }
