@@ -4,11 +4,12 @@
  * Bounded by bytes (and optionally age): when full, the oldest segment goes first and its
  * unacked samples are counted and logged. See docs/protocol.md, "Agent buffer".
  *
- * Durability: blocks are written with write(2) before `append` returns, so they survive
- * kill -9 of the agent (the kernel holds them); the active segment is fdatasync'd every
- * `syncIntervalMs` (default 1 s; 0 = on every append), bounding what a power loss can take.
- * Periodic and rotation fdatasyncs run in the thread pool, off the event loop; `sync()` (stop)
- * and `syncIntervalMs: 0` wait for theirs. The ack state is rewritten (tmp + rename, in the
+ * Durability: blocks are written with write(2) in the thread pool, in order; `writtenSeq` is the
+ * first block not yet in the kernel, and only blocks below it may be sent (so an acked block
+ * always survives kill -9 of the agent). The active segment is fdatasync'd every `syncIntervalMs`
+ * (default 1 s), bounding what a power loss can take; periodic and rotation fdatasyncs also run
+ * in the thread pool. `flush()` (stop) waits for both; `syncIntervalMs: 0` writes and syncs
+ * every append synchronously. The ack state is rewritten (tmp + rename, in the
  * thread pool) shortly after acks; losing it only means resending blocks the hub then drops as
  * duplicates. The newest blocks are also kept in memory (up to 8 MiB) so that sending them does
  * not read them back from disk.
@@ -97,7 +98,10 @@ export class DiskBuffer {
     this.segmentBytes = opts.segmentBytes ?? Math.min(32 << 20, Math.max(64 << 10, Math.floor(opts.maxBytes / 16)));
     this.syncIntervalMs = opts.syncIntervalMs ?? 1000;
     this.log = (opts.logger ?? silentLogger).child({ component: 'buffer' });
-    for (const s of segs) this.totalBytes += s.size;
+    for (const s of segs) {
+      this.totalBytes += s.size;
+      this.setUp(s);
+    }
     if (this.syncIntervalMs > 0) {
       this.syncTimer = setInterval(() => this.tick(), this.syncIntervalMs);
       this.syncTimer.unref();
@@ -106,6 +110,37 @@ export class DiskBuffer {
 
   get nextSeq(): number {
     return this._nextSeq;
+  }
+
+  /**
+   * The first sequence whose block is not yet in the kernel (its write(2) runs in the thread
+   * pool): blocks below it survive kill -9 and may be sent.
+   */
+  get writtenSeq(): number {
+    for (const s of this.segs) if (s.written < s.count) return s.firstSeq + s.written;
+    return this._nextSeq;
+  }
+
+  /** Called when background writes complete (more blocks may be sent). */
+  onWritten(fn: () => void): void {
+    this.writtenListeners.push(fn);
+  }
+
+  private writtenListeners: (() => void)[] = [];
+
+  private setUp(seg: Segment): void {
+    seg.syncWrites = this.syncIntervalMs === 0;
+    seg.onWritten = () => {
+      if (seg.error) this.log.error({ err: seg.error, segment: seg.path }, `cannot write to buffer segment ${seg.path}: ${seg.error.message}; retrying with the next block`);
+      for (const fn of this.writtenListeners) fn();
+    };
+  }
+
+  /** Waits for queued writes, then fdatasyncs the active segment. */
+  async flush(): Promise<void> {
+    const a = this.segs[this.segs.length - 1];
+    if (a) await a.idle();
+    this.syncActive();
   }
 
   /** Oldest sequence number still held. */
@@ -159,6 +194,7 @@ export class DiskBuffer {
     const prev = this.segs[this.segs.length - 1];
     if (prev) this.syncInBackground(prev);
     const seg = Segment.create(path.join(this.dir, segName(this._nextSeq)), this._nextSeq);
+    this.setUp(seg);
     this.segs.push(seg);
     this.scheduleState();
     return seg;

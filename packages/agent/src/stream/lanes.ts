@@ -260,13 +260,15 @@ export class Lanes {
     while (this.socket === socket && this.inFlightFrames < this.maxInFlight) {
       if (socket.bufferedAmount > 8 << 20) return this.pumpLater(20);
       // live lane: everything from liveStart on, in order
-      const live = this.collect(LANE_LIVE, this.liveNext, this.buffer.nextSeq, this.maxFrameSamples);
+      // (only blocks already in the kernel: a block is durable before it may be acked)
+      const written = this.buffer.writtenSeq;
+      const live = this.collect(LANE_LIVE, this.liveNext, written, this.maxFrameSamples);
       if (live) {
         this.liveNext = live.next;
         this.sendBatch(socket, LANE_LIVE, live.seqs, live.blocks);
         continue;
       }
-      this.liveNext = this.buffer.nextSeq;
+      this.liveNext = Math.max(this.liveNext, written);
       // backfill lane: older backlog, oldest first, bounded rate, at most half the window
       if (this.backNext >= this.liveStart || this.inFlightFrames >= Math.max(1, this.maxInFlight >> 1)) return;
       const now = this.now();

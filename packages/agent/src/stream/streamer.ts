@@ -96,6 +96,7 @@ export class Streamer implements BatchSink {
       backlogBlocks: this.buffer.unackedBlocks,
       connected: this.lanes.ready,
     }));
+    this.buffer.onWritten(() => this.lanes.pump());
     this.buffer.onDrop((samples) => {
       this.counters.dropped += samples;
       this.metrics.droppedSamples.inc(samples);
@@ -172,7 +173,7 @@ export class Streamer implements BatchSink {
     const deadline = Date.now() + graceMs;
     while (this.lanes.ready && this.lanes.inFlightBlocks > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await this.connection.stop();
-    this.buffer.sync();
+    await this.buffer.flush();
     this.series.sync();
     this.series.close();
   }
