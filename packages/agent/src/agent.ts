@@ -15,6 +15,7 @@ import { openBuffer } from './buffer/index.js';
 import { Streamer } from './stream/index.js';
 import { PushSampler } from './push/index.js';
 import { toHttpError } from './errors.js';
+import { EventLoopDelay } from './event-loop.js';
 
 /** What the command line may set over the config file. */
 export interface AgentFlags {
@@ -75,6 +76,7 @@ export async function startAgent(opts: { config: AgentConfig; flags: AgentFlags;
   const datacenter = config.global.external_labels.datacenter!;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const loopDelay = new EventLoopDelay(registry);
 
   const buffer = await openBuffer({
     dir: join(dataDir, 'buffer'), maxBytes: config.buffer.max_bytes, maxAgeMs: config.buffer.max_age, logger,
@@ -163,6 +165,7 @@ export async function startAgent(opts: { config: AgentConfig; flags: AgentFlags;
     reload,
     close: async () => {
       clearInterval(targetsTimer);
+      loopDelay.stop();
       sampler?.stop();
       await scrape.stop();
       push.close();

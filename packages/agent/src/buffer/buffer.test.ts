@@ -89,3 +89,27 @@ t.test('max_age drops old segments and counts them', async (t) => {
   t.ok(b.info(b.firstSeq)!.time >= 2000 - 1000 - 500);
   await b.close();
 });
+
+t.test('blocks are written in the background: writtenSeq says which are in the kernel', async (t) => {
+  const dir = tmp(t);
+  const b = await openBuffer({ dir, maxBytes: 1 << 20, segmentBytes: 2000 });
+  let notified = 0;
+  b.onWritten(() => notified++);
+  const first = b.append(block(1), { samples: 1, time: 1 });
+  for (let i = 2; i <= 40; i++) b.append(block(i), { samples: 1, time: i });
+  t.equal(b.writtenSeq, first, 'append returns before the write(2)');
+  t.ok(b.read(first), 'a block not yet written is readable (from memory)');
+  await new Promise<void>((resolve) => {
+    const check = () => (b.writtenSeq === b.nextSeq ? resolve() : setTimeout(check, 2));
+    check();
+  });
+  t.ok(notified > 0);
+  b.ack([first, first + 30]); // drops fully acked segments, maybe while a write or sync of theirs runs
+  await b.flush();
+  await b.close();
+  const c = await openBuffer({ dir, maxBytes: 1 << 20 });
+  t.equal(c.writtenSeq, c.nextSeq);
+  t.equal(c.unackedBlocks, 9);
+  t.same(Buffer.from(c.read(first + 39)!), Buffer.from(block(40)));
+  await c.close();
+});

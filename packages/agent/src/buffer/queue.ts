@@ -4,11 +4,15 @@
  * Bounded by bytes (and optionally age): when full, the oldest segment goes first and its
  * unacked samples are counted and logged. See docs/protocol.md, "Agent buffer".
  *
- * Durability: blocks are written with write(2) before `append` returns, so they survive
- * kill -9 of the agent (the kernel holds them); the active segment is fdatasync'd every
- * `syncIntervalMs` (default 1 s; 0 = on every append), bounding what a power loss can take.
- * The ack state is rewritten (tmp + rename) shortly after acks; losing it only means
- * resending blocks the hub then drops as duplicates.
+ * Durability: blocks are written with write(2) in the thread pool, in order; `writtenSeq` is the
+ * first block not yet in the kernel, and only blocks below it may be sent (so an acked block
+ * always survives kill -9 of the agent). The active segment is fdatasync'd every `syncIntervalMs`
+ * (default 1 s), bounding what a power loss can take; periodic and rotation fdatasyncs also run
+ * in the thread pool. `flush()` (stop) waits for both; `syncIntervalMs: 0` writes and syncs
+ * every append synchronously. The ack state is rewritten (tmp + rename, in the
+ * thread pool) shortly after acks; losing it only means resending blocks the hub then drops as
+ * duplicates. The newest blocks are also kept in memory (up to 8 MiB) so that sending them does
+ * not read them back from disk.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,6 +56,8 @@ interface StateFile {
 }
 
 const SEG_RE = /^(\d{16})\.seg$/;
+/** Recent payloads kept in memory for sending. */
+const RECENT_MAX_BYTES = 8 << 20;
 const segName = (seq: number): string => `${String(seq).padStart(16, '0')}.seg`;
 
 export class DiskBuffer {
@@ -74,6 +80,11 @@ export class DiskBuffer {
   private stateTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private dropListeners: ((samples: number, blocks: number) => void)[] = [];
+  /** Payloads of recent unacked blocks, oldest first, within RECENT_MAX_BYTES. */
+  private recent = new Map<number, Uint8Array>();
+  private recentBytes = 0;
+  private stateWriting: Promise<void> | null = null;
+  private stateAgain = false;
 
   /** Use `openBuffer`. */
   constructor(opts: DiskBufferOptions, epoch: string, segs: Segment[], acked: RangeSet, nextSeq: number) {
@@ -87,7 +98,10 @@ export class DiskBuffer {
     this.segmentBytes = opts.segmentBytes ?? Math.min(32 << 20, Math.max(64 << 10, Math.floor(opts.maxBytes / 16)));
     this.syncIntervalMs = opts.syncIntervalMs ?? 1000;
     this.log = (opts.logger ?? silentLogger).child({ component: 'buffer' });
-    for (const s of segs) this.totalBytes += s.size;
+    for (const s of segs) {
+      this.totalBytes += s.size;
+      this.setUp(s);
+    }
     if (this.syncIntervalMs > 0) {
       this.syncTimer = setInterval(() => this.tick(), this.syncIntervalMs);
       this.syncTimer.unref();
@@ -96,6 +110,37 @@ export class DiskBuffer {
 
   get nextSeq(): number {
     return this._nextSeq;
+  }
+
+  /**
+   * The first sequence whose block is not yet in the kernel (its write(2) runs in the thread
+   * pool): blocks below it survive kill -9 and may be sent.
+   */
+  get writtenSeq(): number {
+    for (const s of this.segs) if (s.written < s.count) return s.firstSeq + s.written;
+    return this._nextSeq;
+  }
+
+  /** Called when background writes complete (more blocks may be sent). */
+  onWritten(fn: () => void): void {
+    this.writtenListeners.push(fn);
+  }
+
+  private writtenListeners: (() => void)[] = [];
+
+  private setUp(seg: Segment): void {
+    seg.syncWrites = this.syncIntervalMs === 0;
+    seg.onWritten = () => {
+      if (seg.error) this.log.error({ err: seg.error, segment: seg.path }, `cannot write to buffer segment ${seg.path}: ${seg.error.message}; retrying with the next block`);
+      for (const fn of this.writtenListeners) fn();
+    };
+  }
+
+  /** Waits for queued writes, then fdatasyncs the active segment. */
+  async flush(): Promise<void> {
+    const a = this.segs[this.segs.length - 1];
+    if (a) await a.idle();
+    this.syncActive();
   }
 
   /** Oldest sequence number still held. */
@@ -119,20 +164,37 @@ export class DiskBuffer {
     if (!active || active.lastSeq + 1 !== this._nextSeq || (active.size >= this.segmentBytes && active.count > 0)) active = this.rotate();
     const seq = this._nextSeq++;
     const before = active.size;
-    active.append(data, info.samples, info.time);
+    const payload = active.append(data, info.samples, info.time);
     this.totalBytes += active.size - before;
+    this.remember(seq, payload);
     if (this.syncIntervalMs === 0) this.syncActive();
     this.enforceLimits(info.time);
     return seq;
   }
 
+  private remember(seq: number, payload: Uint8Array): void {
+    this.recent.set(seq, payload);
+    this.recentBytes += payload.length;
+    for (const [s, p] of this.recent) {
+      if (this.recentBytes <= RECENT_MAX_BYTES) break;
+      this.recent.delete(s);
+      this.recentBytes -= p.length;
+    }
+  }
+
+  private forget(acked: (seq: number) => boolean): void {
+    for (const [s, p] of this.recent) {
+      if (!acked(s)) continue;
+      this.recent.delete(s);
+      this.recentBytes -= p.length;
+    }
+  }
+
   private rotate(): Segment {
     const prev = this.segs[this.segs.length - 1];
-    if (prev) {
-      prev.sync();
-      this.syncs++;
-    }
+    if (prev) this.syncInBackground(prev);
     const seg = Segment.create(path.join(this.dir, segName(this._nextSeq)), this._nextSeq);
+    this.setUp(seg);
     this.segs.push(seg);
     this.scheduleState();
     return seg;
@@ -153,6 +215,8 @@ export class DiskBuffer {
 
   /** The block's bytes, or undefined when it was dropped or never written. */
   read(seq: number): Uint8Array | undefined {
+    const mem = this.recent.get(seq);
+    if (mem) return mem;
     const s = this.segmentOf(seq);
     return s ? s.read(seq) : undefined;
   }
@@ -176,6 +240,7 @@ export class DiskBuffer {
       if (a <= b) this.acked.addRange(a, b);
     }
     this.removeAcked();
+    if (this.recent.size > 0) this.forget((s) => this.isAcked(s));
     this.scheduleState();
   }
 
@@ -235,6 +300,7 @@ export class DiskBuffer {
 
   private dropSegment(count: boolean): void {
     const s = this.segs.shift()!;
+    if (this.recent.size > 0) this.forget((seq) => seq <= s.lastSeq);
     this.totalBytes -= s.size;
     if (count) {
       let samples = 0;
@@ -276,7 +342,8 @@ export class DiskBuffer {
   }
 
   private tick(): void {
-    this.syncActive();
+    const a = this.segs[this.segs.length - 1];
+    if (a) this.syncInBackground(a);
     if (this.maxAgeMs > 0) this.enforceLimits(Date.now());
   }
 
@@ -293,19 +360,49 @@ export class DiskBuffer {
     this.syncActive();
   }
 
+  private syncInBackground(seg: Segment): void {
+    seg.syncAsync((err) => {
+      if (err) this.log.error({ err, segment: seg.path }, `cannot fdatasync buffer segment ${seg.path}: ${err.message}; retrying at the next tick`);
+      else this.syncs++;
+    });
+  }
+
   private scheduleState(): void {
     if (this.stateTimer || this.closed) return;
     this.stateTimer = setTimeout(() => {
       this.stateTimer = null;
-      this.writeState();
+      this.writeStateInBackground();
     }, 200);
     this.stateTimer.unref();
   }
 
-  private writeState(): void {
+  private stateJson(): string {
     const st: StateFile = { epoch: this.epoch, nextSeq: this._nextSeq, acked: this.acked.toFlat() };
+    return JSON.stringify(st);
+  }
+
+  /** One rewrite at a time; a request during one runs after it, with the state of then. */
+  private writeStateInBackground(): void {
+    if (this.stateWriting) {
+      this.stateAgain = true;
+      return;
+    }
     const file = path.join(this.dir, 'state.json');
-    fs.writeFileSync(file + '.tmp', JSON.stringify(st));
+    this.stateWriting = fs.promises.writeFile(file + '.tmp', this.stateJson())
+      .then(() => fs.promises.rename(file + '.tmp', file))
+      .catch((err: Error) => this.log.error({ err }, `cannot write buffer state ${file}: ${err.message}`))
+      .finally(() => {
+        this.stateWriting = null;
+        if (this.stateAgain && !this.closed) {
+          this.stateAgain = false;
+          this.writeStateInBackground();
+        }
+      });
+  }
+
+  private writeState(): void {
+    const file = path.join(this.dir, 'state.json');
+    fs.writeFileSync(file + '.tmp', this.stateJson());
     fs.renameSync(file + '.tmp', file);
   }
 
@@ -313,6 +410,11 @@ export class DiskBuffer {
     if (this.closed) return;
     if (this.syncTimer) clearInterval(this.syncTimer);
     if (this.stateTimer) clearTimeout(this.stateTimer);
+    this.stateTimer = null;
+    this.stateAgain = false;
+    await this.stateWriting;
+    await Promise.all(this.segs.map((s) => s.idle()));
+    if (this.stateTimer) clearTimeout(this.stateTimer); // an ack while waiting
     this.stateTimer = null;
     this.writeState();
     this.closed = true;

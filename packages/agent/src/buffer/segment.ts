@@ -24,6 +24,16 @@ export class Segment {
   size = 0;
   fd: number;
   dirty = false;
+  /** Blocks whose record is in the kernel (written with write(2)); the rest are queued. */
+  written = 0;
+  /** Called after each completed background write. */
+  onWritten: (() => void) | null = null;
+  /** Write records synchronously in `append` (the buffer's sync-every-append mode). */
+  syncWrites = false;
+  private queue: Buffer[] = [];
+  private writing = false;
+  private syncWanted: ((err: Error | null) => void) | null = null;
+  private writeError: Error | null = null;
 
   constructor(readonly path: string, readonly firstSeq: number, fd: number) {
     this.fd = fd;
@@ -64,21 +74,73 @@ export class Segment {
     const cut = data.length - pos;
     if (cut > 0) fs.ftruncateSync(seg.fd, pos);
     seg.size = pos;
+    seg.written = seg.blocks.length;
     return { seg, cut };
   }
 
-  append(data: Uint8Array, samples: number, time: number): void {
+  /** Appends a record with write(2); returns the payload (a copy the caller may keep). */
+  append(data: Uint8Array, samples: number, time: number): Uint8Array {
     const rec = Buffer.allocUnsafe(RECORD_HEADER + data.length);
     rec.writeUInt32LE(data.length, 0);
     rec.writeUInt32LE(samples >>> 0, 4);
     rec.writeDoubleLE(time, 8);
     rec.writeUInt32LE(crc32(data), 16);
     rec.set(data, RECORD_HEADER);
-    let off = 0;
-    while (off < rec.length) off += fs.writeSync(this.fd, rec, off, rec.length - off, this.size + off);
     this.blocks.push({ offset: this.size, length: data.length, samples, time });
     this.size += rec.length;
     this.dirty = true;
+    if (this.syncWrites) {
+      let off = 0;
+      while (off < rec.length) off += fs.writeSync(this.fd, rec, off, rec.length - off);
+      this.written = this.blocks.length;
+    } else {
+      this.queue.push(rec);
+      this.writeQueued();
+    }
+    return rec.subarray(RECORD_HEADER);
+  }
+
+  /** The last background write failed (retried with the next append), or null. */
+  get error(): Error | null {
+    return this.writeError;
+  }
+
+  /**
+   * Writes the queued records in the thread pool, one write(2) at a time (the file is in append
+   * mode, so records land in order); blocks count as written when their write completes.
+   */
+  private writeQueued(): void {
+    if (this.writing || this.queue.length === 0) return;
+    const recs = this.queue;
+    this.queue = [];
+    const data = recs.length === 1 ? recs[0]! : Buffer.concat(recs);
+    this.writing = true;
+    const done = (err: Error | null): void => {
+      this.writing = false;
+      if (err) {
+        this.writeError = err;
+        this.queue.unshift(data); // written again with the next append
+      } else {
+        this.writeError = null;
+        this.written += recs.length;
+      }
+      const sync = this.syncWanted;
+      this.syncWanted = null;
+      if (sync) {
+        if (!this.syncAsync(sync)) sync(null);
+      }
+      if (!this.writing && !this.syncing) this.runAfterIdle();
+      this.onWritten?.();
+      if (!err) this.writeQueued();
+    };
+    const write = (off: number): void => {
+      fs.write(this.fd, data, off, data.length - off, null, (err, n) => {
+        if (err) return done(err);
+        if (off + n < data.length) return write(off + n);
+        done(null);
+      });
+    };
+    write(0);
   }
 
   read(seq: number): Uint8Array {
@@ -99,17 +161,60 @@ export class Segment {
     this.dirty = false;
   }
 
+  /** An fdatasync in the thread pool (none while one runs); `done` when it ends, with its error. */
+  private syncing = false;
+  private afterSync: (() => void) | null = null;
+
+  syncAsync(done: (err: Error | null) => void): boolean {
+    if (this.writing) {
+      this.syncWanted = done; // after the write: an fdatasync covers only what was written
+      return true;
+    }
+    if (!this.dirty || this.syncing) return false;
+    this.dirty = false;
+    this.syncing = true;
+    fs.fdatasync(this.fd, (err) => {
+      this.syncing = false;
+      if (err) this.dirty = true;
+      if (!this.writing) this.runAfterIdle();
+      done(err);
+    });
+    return true;
+  }
+
+  private runAfterIdle(): void {
+    const after = this.afterSync;
+    this.afterSync = null;
+    after?.();
+  }
+
+  /** Resolves when no write or fdatasync of this segment is running or queued. */
+  idle(): Promise<void> {
+    if (!this.syncing && !this.writing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const prev = this.afterSync;
+      this.afterSync = () => { prev?.(); resolve(); };
+    });
+  }
+
   close(): void {
     this.sync();
     fs.closeSync(this.fd);
   }
 
+  /** Deletes the file now; closes its descriptor after a running fdatasync, so the descriptor is never reused under it. */
   remove(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      /* already closed */
-    }
     fs.rmSync(this.path, { force: true });
+    const close = (): void => {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+    };
+    this.queue = [];
+    if (!this.syncing && !this.writing) return close();
+    const prev = this.afterSync;
+    this.afterSync = () => { prev?.(); close(); };
   }
 }

@@ -257,3 +257,73 @@ t.test('changed external labels apply to the next scrape', async (t) => {
   await loop.scrapeAndReport();
   t.equal(find(sink.last(), 'm')!.labels.dc, 'b');
 });
+
+t.test('exposition bodies go through the scrape cache with the same semantics', async (t) => {
+  const drop: RelabelConfig = { source_labels: ['__name__'], separator: ';', target_label: '', regex: 'dropped', modulus: 0, replacement: '$1', action: 'drop' };
+  const { loop, sink, source, advance, time } = mkLoop({ metricRelabelConfigs: [drop] }, { datacenter: 'dc1' });
+  const body = (v: number, extra = '') => `# TYPE a gauge\na{x="1"} ${v}\na{x="2"} 2.5e3\nb 7 123\ndropped 1\n${extra}`;
+  source.next = { text: body(1), format: 'text' };
+  await loop.scrapeAndReport();
+  let out = sink.last();
+  t.same(find(out, 'a', { x: '1' })!.labels, { __name__: 'a', x: '1', job: 'job1', instance: 'h:1', datacenter: 'dc1' });
+  t.equal(find(out, 'a', { x: '2' })!.v, 2500);
+  t.equal(find(out, 'b')!.t, 123, 'honor_timestamps');
+  t.notOk(find(out, 'dropped'));
+  t.equal(find(out, 'scrape_samples_scraped')!.v, 4);
+  t.equal(find(out, 'scrape_samples_post_metric_relabeling')!.v, 3);
+  t.equal(find(out, 'scrape_series_added')!.v, 3);
+  t.same(sink.writes[0]!.metadata, [{ metric: 'a', type: 'gauge', help: '', unit: '' }]);
+  const labelsBefore = find(out, 'a', { x: '1' })!.labels;
+
+  // steady state: the same series (one written differently), new values, one line moved
+  advance(1000);
+  source.next = { text: `a{x="2"} 3\na{ x="1" } 42\nb 8 124\ndropped 2\na{x="1"} 43\n`, format: 'text' };
+  await loop.scrapeAndReport();
+  out = sink.last();
+  t.equal(find(out, 'a', { x: '1' })!.v, 42, 'the first of two lines of one series wins');
+  t.equal(out.filter((s) => s.labels.__name__ === 'a' && s.labels.x === '1').length, 1);
+  t.equal(find(out, 'a', { x: '1' })!.labels, labelsBefore, 'one labels object per series across scrapes');
+  t.equal(find(out, 'a', { x: '2' })!.v, 3);
+  t.equal(find(out, 'scrape_series_added')!.v, 0);
+  t.equal(out.filter((s) => s.stale).length, 0);
+
+  // a malformed line after known ones fails the whole scrape, and marks the previous series stale
+  advance(1000);
+  source.next = { text: `a{x="1"} 5\na{x="2"} nope\n`, format: 'text' };
+  await loop.scrapeAndReport();
+  out = sink.last();
+  t.equal(find(out, 'up')!.v, 0);
+  t.match(loop.lastError, /line 2/);
+  t.equal(find(out, 'scrape_samples_scraped')!.v, 0);
+  t.notOk(out.some((s) => s.labels.__name__ === 'a' && !s.stale), 'nothing of a malformed body is kept');
+  t.same(out.filter((s) => s.stale).map((s) => s.labels.x ?? '').sort(), ['1', '2'], 'b had an explicit timestamp: no marker');
+
+  // a label error in a series the cache has not seen
+  advance(1000);
+  source.next = { text: `a{x="1"} 5\na{x="1",y=2} 1\n`, format: 'text' };
+  await loop.scrapeAndReport();
+  t.equal(find(sink.last(), 'up')!.v, 0);
+  t.match(loop.lastError, /expected quoted value for label "y"/);
+
+  // recovery; then OpenMetrics with a timestamp in seconds
+  advance(1000);
+  source.next = { text: `a{x="1"} 6 1.5\n# EOF\n`, format: 'openmetrics' };
+  await loop.scrapeAndReport();
+  out = sink.last();
+  t.equal(find(out, 'up')!.v, 1);
+  t.equal(find(out, 'a', { x: '1' })!.t, 1500);
+  t.equal(find(out, 'a', { x: '1' })!.v, 6);
+  source.next = { text: `a{x="1"} 6\n`, format: 'openmetrics' };
+  await loop.scrapeAndReport();
+  t.match(loop.lastError, /# EOF/);
+  t.equal(time() > 0, true);
+});
+
+t.test('sample_limit on an exposition body counts every line', async (t) => {
+  const { loop, sink, source } = mkLoop({ sampleLimit: 2 });
+  source.next = { text: 'a 1\nb 2\nc 3\nd 4\n', format: 'text' };
+  await loop.scrapeAndReport();
+  t.equal(find(sink.last(), 'up')!.v, 0);
+  t.equal(loop.lastError, 'sample limit exceeded');
+  t.equal(find(sink.last(), 'scrape_samples_scraped')!.v, 4);
+});

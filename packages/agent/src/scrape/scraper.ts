@@ -24,6 +24,11 @@ export interface FetchResult {
   contentType: string;
 }
 
+export interface FetchBytesResult {
+  data: Buffer;
+  contentType: string;
+}
+
 /**
  * Fetches one URL the way Prometheus' scraper does: GET with content negotiation, gzip,
  * authentication and TLS from the config, a hard timeout, and an error for any status but 200.
@@ -66,12 +71,18 @@ export class HttpScraper {
     return h;
   }
 
+  /** GETs `url` as text; see `fetchBytes`. */
+  async fetch(url: string, timeoutMs: number, accept = SCRAPE_ACCEPT_HEADER): Promise<FetchResult> {
+    const res = await this.fetchBytes(url, timeoutMs, accept);
+    return { body: res.data.toString('utf8'), contentType: res.contentType };
+  }
+
   /** GETs `url`; rejects with Prometheus-like messages on timeout, transport error or non-200. */
-  fetch(url: string, timeoutMs: number, accept = SCRAPE_ACCEPT_HEADER): Promise<FetchResult> {
+  fetchBytes(url: string, timeoutMs: number, accept = SCRAPE_ACCEPT_HEADER): Promise<FetchBytesResult> {
     const u = new URL(url);
     const isHttps = u.protocol === 'https:';
     const mod = isHttps ? https : http;
-    return new Promise<FetchResult>((resolve, reject) => {
+    return new Promise<FetchBytesResult>((resolve, reject) => {
       let settled = false;
       const fail = (err: Error): void => {
         if (settled) return;
@@ -103,7 +114,7 @@ export class HttpScraper {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          resolve({ body: Buffer.concat(chunks).toString('utf8'), contentType: String(res.headers['content-type'] ?? '') });
+          resolve({ data: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), contentType: String(res.headers['content-type'] ?? '') });
         });
       });
       req.end();

@@ -14,12 +14,14 @@
  */
 import fs from 'node:fs';
 import { labelsKey, type Labels } from '@vigil/common';
+import type { SeriesRef } from '../sink.js';
 
 export class SeriesRegistry {
   private readonly byKey = new Map<string, number>();
   /** Scrapers that reuse label objects across scrapes skip the canonical key entirely. */
   private readonly byObject = new WeakMap<Labels, number>();
-  private flat: (string[] | null)[] = [];
+  /** Per id its label set (shared with the scrape loop that registered it), null once dropped. */
+  private sets: (Labels | null)[] = [];
   /** Per id: the sequence number of the newest block that used it, and when (ms). */
   private lastSeq = new Float64Array(1024);
   private lastUsed = new Float64Array(1024);
@@ -57,27 +59,25 @@ export class SeriesRegistry {
         }
         if (typeof l[0] === 'number') {
           const id = l[0];
-          while (this.flat.length < id) this.flat.push(null);
-          this.add(l.slice(1) as string[]);
+          while (this.sets.length < id) this.sets.push(null);
+          this.add(fromFlat(l.slice(1) as string[]));
         } else {
-          while (this.flat.length < next) this.flat.push(null);
-          this.add(l as string[]);
+          while (this.sets.length < next) this.sets.push(null);
+          this.add(fromFlat(l as string[]));
         }
         good += Buffer.byteLength(lines[i]!) + 1;
       }
-      while (this.flat.length < next) this.flat.push(null);
+      while (this.sets.length < next) this.sets.push(null);
     }
     if (!ok) fs.writeFileSync(file, JSON.stringify({ epoch }) + '\n');
     else fs.truncateSync(file, good);
     this.fd = fs.openSync(file, 'a');
   }
 
-  private add(flat: string[]): number {
-    const labels: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) labels[flat[i]!] = flat[i + 1]!;
-    const id = this.flat.length;
-    this.flat.push(flat);
-    this.byKey.set(labelsKey(labels), id);
+  private add(labels: Labels, key = labelsKey(labels)): number {
+    const id = this.sets.length;
+    this.sets.push(labels);
+    this.byKey.set(key, id);
     this.live++;
     if (id >= this.lastSeq.length) {
       const size = Math.max(id + 1, this.lastSeq.length * 2);
@@ -90,7 +90,7 @@ export class SeriesRegistry {
 
   /** Ids handed out so far (including dropped ones): the next id. */
   get count(): number {
-    return this.flat.length;
+    return this.sets.length;
   }
 
   /** Ids still held (not dropped by compaction). */
@@ -109,23 +109,22 @@ export class SeriesRegistry {
    * and that were not used since `idleBefore` (ms); rewrites the file. Returns the number dropped.
    */
   compact(oldestSeq: number, idleBefore: number): number {
+    this.flush();
     let dropped = 0;
-    for (let id = 0; id < this.flat.length; id++) {
-      const flat = this.flat[id];
-      if (!flat || this.lastSeq[id]! >= oldestSeq) continue;
+    for (let id = 0; id < this.sets.length; id++) {
+      const labels = this.sets[id];
+      if (!labels || this.lastSeq[id]! >= oldestSeq) continue;
       if (this.lastUsed[id]! >= idleBefore) continue;
-      const labels: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) labels[flat[i]!] = flat[i + 1]!;
       this.byKey.delete(labelsKey(labels));
-      this.flat[id] = null;
+      this.sets[id] = null;
       this.live--;
       dropped++;
     }
     if (dropped === 0) return 0;
-    let out = JSON.stringify({ epoch: this.epoch, next: this.flat.length }) + '\n';
-    for (let id = 0; id < this.flat.length; id++) {
-      const flat = this.flat[id];
-      if (flat) out += JSON.stringify([id, ...flat]) + '\n';
+    let out = JSON.stringify({ epoch: this.epoch, next: this.sets.length }) + '\n';
+    for (let id = 0; id < this.sets.length; id++) {
+      const labels = this.sets[id];
+      if (labels) out += JSON.stringify([id, ...toFlat(labels)]) + '\n';
     }
     const tmp = this.file + '.tmp';
     fs.writeFileSync(tmp, out);
@@ -138,34 +137,78 @@ export class SeriesRegistry {
     return dropped;
   }
 
+  /**
+   * The id of a scrape loop's series handle: the id kept in its slot while that id is live (ids are
+   * never reused within an epoch), else looked up by its key (registered when new) and kept.
+   */
+  idOf(ref: SeriesRef): number {
+    const cached = ref.sinkId;
+    if (cached >= 0 && this.sets[cached] != null) return this.use(cached);
+    let id = this.byKey.get(ref.key);
+    if (id === undefined) id = this.register(ref.labels, ref.key);
+    else this.sets[id] = ref.labels; // one label object per series (after a restart, the loop's)
+    ref.sinkId = id;
+    return this.use(id);
+  }
+
   /** The id of a label set, registering (and persisting) it when new. */
   idFor(labels: Labels): number {
     const cached = this.byObject.get(labels);
-    if (cached !== undefined && this.flat[cached] !== null) return this.use(cached);
+    if (cached !== undefined && this.sets[cached] != null) return this.use(cached);
     const key = labelsKey(labels);
     const id = this.byKey.get(key);
     if (id !== undefined) {
       this.byObject.set(labels, id);
       return this.use(id);
     }
-    const flat: string[] = [];
-    for (const n of Object.keys(labels).sort()) if (labels[n] !== '') flat.push(n, labels[n]!);
-    fs.writeSync(this.fd, JSON.stringify(flat) + '\n');
-    const added = this.add(flat);
+    const added = this.register(labels, key);
     this.byObject.set(labels, added);
     return this.use(added);
   }
 
+  private register(labels: Labels, key: string): number {
+    this.pending += JSON.stringify(toFlat(labels)) + '\n';
+    return this.add(labels, key);
+  }
+
+  /** Lines of new ids not yet written: `flush` writes them in one call, before a block that uses them. */
+  private pending = '';
+
+  /** Writes the definitions of ids registered since the last flush (write(2): they survive kill -9). */
+  flush(): void {
+    if (this.pending === '') return;
+    const data = Buffer.from(this.pending);
+    this.pending = '';
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(this.fd, data, off);
+  }
+
   /** Labels of an id as a flat [name, value, ...] list (empty for a dropped id). */
   labels(id: number): string[] {
-    return this.flat[id] ?? [];
+    const labels = this.sets[id];
+    return labels ? toFlat(labels) : [];
   }
 
   sync(): void {
+    this.flush();
     fs.fdatasyncSync(this.fd);
   }
 
   close(): void {
+    this.flush();
     fs.closeSync(this.fd);
   }
+}
+
+/** [name, value, ...] sorted by name, without empty values: the file's and the wire's form. */
+function toFlat(labels: Labels): string[] {
+  const flat: string[] = [];
+  for (const n of Object.keys(labels).sort()) if (labels[n] !== '') flat.push(n, labels[n]!);
+  return flat;
+}
+
+function fromFlat(flat: readonly string[]): Labels {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  return Object.fromEntries(pairs); // a label named __proto__ stays a label
 }

@@ -28,6 +28,77 @@ export function parseGoFloat(s: string): number | undefined {
   return undefined;
 }
 
+/** Exact powers of ten as doubles (10^0 .. 10^22). */
+const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/**
+ * `parseGoFloat(text.slice(start, end))` without the slice for the usual decimals: at most 15
+ * significant digits and a decimal exponent within ±22 make a mantissa and a power of ten that are
+ * both exact doubles, so one multiplication or division rounds correctly (Clinger's fast path).
+ * Anything else (more digits, NaN, Inf, malformed) takes parseGoFloat.
+ */
+export function parseGoFloatSpan(text: string, start: number, end: number): number | undefined {
+  let i = start;
+  let c = text.charCodeAt(i);
+  const neg = c === 45;
+  if (neg || c === 43) i++;
+  let mant = 0;
+  let digits = 0;
+  let scale = 0;
+  let any = false;
+  while (i < end && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
+    if (digits > 0 || c !== 48) digits++;
+    mant = mant * 10 + (c - 48);
+    any = true;
+    i++;
+  }
+  if (i < end && text.charCodeAt(i) === 46) {
+    i++;
+    while (i < end && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
+      if (digits > 0 || c !== 48) digits++;
+      mant = mant * 10 + (c - 48);
+      scale--;
+      any = true;
+      i++;
+    }
+  }
+  let exp = 0;
+  if (any && i < end && ((c = text.charCodeAt(i)) === 101 || c === 69)) {
+    i++;
+    let eneg = false;
+    c = text.charCodeAt(i);
+    if (c === 45 || c === 43) {
+      eneg = c === 45;
+      i++;
+    }
+    const e0 = i;
+    while (i < end && (c = text.charCodeAt(i)) >= 48 && c <= 57 && i - e0 < 5) {
+      exp = exp * 10 + (c - 48);
+      i++;
+    }
+    if (i === e0) any = false;
+    if (eneg) exp = -exp;
+  }
+  if (any && i === end && digits <= 15) {
+    const e = scale + exp;
+    let v: number | undefined;
+    if (mant === 0) v = 0;
+    else if (e === 0) v = mant;
+    else if (e > 0 && e <= 22) v = mant * POW10[e]!;
+    else if (e < 0 && e >= -22) v = mant / POW10[-e]!;
+    if (v !== undefined) return neg ? -v : v;
+  }
+  return parseGoFloat(text.slice(start, end));
+}
+
+/** The decimal digits `text[start, end)` as a number (exact up to 15 digits, as Number() beyond). */
+export function parseUintSpan(text: string, start: number, end: number): number {
+  if (end - start > 15) return Number(text.slice(start, end));
+  let v = 0;
+  for (let i = start; i < end; i++) v = v * 10 + (text.charCodeAt(i) - 48);
+  return v;
+}
+
 /** Formats a float like Go's `strconv.FormatFloat(v, 'g', -1, 64)`, with `+Inf`, `-Inf`, `NaN`. */
 export function formatGoFloat(v: number): string {
   if (Number.isNaN(v)) return 'NaN';

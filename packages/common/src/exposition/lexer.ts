@@ -133,3 +133,20 @@ export function scanLabels(text: string, pos: number, end: number, blanks: boole
     return pos + 1;
   }
 }
+
+/** HELP escapes: `\\` and `\n` in the text format (others kept as written), also `\"` in OpenMetrics. */
+export function unescapeHelp(s: string, om: boolean): string {
+  if (s.indexOf('\\') === -1) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === BACKSLASH && i + 1 < s.length) {
+      const e = s[i + 1];
+      if (e === '\\') { out += '\\'; i++; continue; }
+      if (e === 'n') { out += '\n'; i++; continue; }
+      if (om && e === '"') { out += '"'; i++; continue; }
+    }
+    out += s[i];
+  }
+  return out;
+}

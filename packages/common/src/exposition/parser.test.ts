@@ -3,6 +3,7 @@ import { ParseError } from '../errors.js';
 import { formatGoFloat, parseGoFloat } from './float.js';
 import { ImportParser } from './import.js';
 import { parseExposition, type ParseOptions } from './parser.js';
+import { ExpositionReader } from './reader.js';
 
 /** Asserts a ParseError at line:column whose message matches `re`. */
 function failsAt(t: Test, text: string, opts: ParseOptions, line: number, column: number, re: RegExp): void {
@@ -170,4 +171,58 @@ t.test('import parser: streaming, cached labels per series key, positions across
   bad('a{x="1"} 1\na{x="1",x="2"} 1\n', 2, 9, /duplicate label name/);
   bad('a{x="\\q"} 1\n', 1, 6, /invalid escape/);
   bad('a{x="1"}} 1\n', 1, 9, /invalid value "}"/);
+});
+
+t.test('the reader leaves the raw series text, value and timestamp of each sample line', async (t) => {
+  const r = new ExpositionReader('# HELP a A.\na{x="}",y="\\"q"} 1.5 123\nb 2\n  c {z="1"}3\n', false);
+  t.ok(r.next());
+  t.equal(r.series(), 'a{x="}",y="\\"q"}');
+  t.ok(r.seriesIs('a{x="}",y="\\"q"}'));
+  t.notOk(r.seriesIs('a{x="}"'));
+  t.equal(r.value, 1.5);
+  t.ok(r.hasTimestamp);
+  t.equal(r.timestamp, 123);
+  t.same(r.labels(), { __name__: 'a', x: '}', y: '"q' });
+  t.ok(r.next());
+  t.equal(r.series(), 'b');
+  t.notOk(r.hasTimestamp);
+  t.ok(r.next());
+  t.equal(r.series(), 'c {z="1"}');
+  t.same(r.labels(), { __name__: 'c', z: '1' });
+  t.equal(r.value, 3);
+  t.notOk(r.next());
+  t.same(r.metadata(), [{ metric: 'a', type: 'unknown', help: 'A.', unit: '' }]);
+});
+
+t.test('the reader compares an expected series text first and still checks the rest of the line', async (t) => {
+  const r = new ExpositionReader('a{x="1"} 1\na{x="1"}x 2\na{x="1",y="2"} 3\nb 4\nbb 5\n', false);
+  t.ok(r.next('a{x="1"}'));
+  t.ok(r.matched);
+  t.equal(r.value, 1);
+  t.throws(() => r.next('a{x="1"}'), /invalid value "x"/);
+  t.ok(r.next('a{x="1"}'));
+  t.notOk(r.matched, 'a longer label set is another series');
+  t.equal(r.series(), 'a{x="1",y="2"}');
+  t.ok(r.next('b'));
+  t.ok(r.matched);
+  t.ok(r.next('b'));
+  t.notOk(r.matched, 'a longer name is another series');
+  t.equal(r.series(), 'bb');
+});
+
+t.test('the reader takes a body as pieces that end at line ends, counting lines across them', async (t) => {
+  const r = new ExpositionReader(['a 1\n# TYPE b gauge\n', 'b 2\n', 'c{x="1"} 3\nd x\n'], false);
+  const seen: string[] = [];
+  t.throws(() => { while (r.next()) seen.push(r.series()); }, { message: /line 5/ });
+  t.same(seen, ['a', 'b', 'c{x="1"}']);
+  const om = new ExpositionReader(['a 1\n', '# EOF\n'], true);
+  t.ok(om.next());
+  t.notOk(om.next());
+  const late = new ExpositionReader(['a 1\n# EOF\n', 'b 2\n'], true);
+  t.ok(late.next());
+  t.throws(() => late.next(), /unexpected data after # EOF/);
+  const missing = new ExpositionReader(['a 1\n', 'b 2\n'], true);
+  missing.next();
+  missing.next();
+  t.throws(() => missing.next(), /data does not end with # EOF/);
 });
