@@ -127,3 +127,15 @@ t.test('long lines, gzip bombs and corrupt gzip get a clear 4xx in bounded time 
   res = await app.request('/api/v1/import/prometheus', { method: 'POST', body: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' } });
   t.equal(res.status, 400);
 });
+
+t.test('a series over the label limits is refused by name, not answered 204 and dropped (security issue, defect 8)', async (t) => {
+  const storage = new MemStorage();
+  const app = importRoutes({ storage, logger: silentLogger });
+  const many = Array.from({ length: 65 }, (_, i) => `l${i}="v"`).join(',');
+  const res = await app.request('/api/v1/import/prometheus', {
+    method: 'POST', body: `wide{${many}} 1 ${Date.now()}\nlong{v="${'x'.repeat(4097)}"} 1 ${Date.now()}\nfine 1 ${Date.now()}\n`,
+  });
+  t.equal(res.status, 400);
+  t.match(((await res.json()) as { error: string }).error, /cannot store 2 of 3 samples \((too_many_labels: 1, label_value_too_long: 1|label_value_too_long: 1, too_many_labels: 1)\)/);
+  t.equal((await series(storage, 'fine')).length, 1);
+});
