@@ -66,18 +66,23 @@ export function runUntilSignal(opts: {
   stopMessage: string;
   stop: () => Promise<void>;
   reload?: () => Promise<void>;
-  /** A stop that has not finished after this long exits the process anyway (default 30 s); a second signal exits at once. */
+  /**
+   * A stop that has not finished after this long exits the process anyway (default 30 s); a signal
+   * that comes at least 2 s after the first exits at once (the first seconds are left alone: Ctrl-C
+   * reaches a whole process group, and a launcher such as `npm start` forwards its own SIGTERM).
+   */
   graceMs?: number;
 }): Promise<void> {
   const graceMs = opts.graceMs ?? 30_000;
   return new Promise<void>((done) => {
-    let stopping = false;
+    let stoppingSince = 0;
     const stop = async (signal: string) => {
-      if (stopping) {
-        opts.logger.error({ signal }, 'second signal while stopping: exiting now');
+      if (stoppingSince > 0) {
+        if (Date.now() - stoppingSince < 2000) return;
+        opts.logger.error({ signal }, 'another signal while stopping: exiting now');
         process.exit(1);
       }
-      stopping = true;
+      stoppingSince = Date.now();
       opts.logger.info({ signal, graceMs }, opts.stopMessage);
       // Every acknowledged sample is in the write-ahead log already: exiting at the bound loses nothing.
       const bound = setTimeout(() => {
