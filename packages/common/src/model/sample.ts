@@ -5,6 +5,9 @@ import type { Labels } from './labels.js';
  * is a special NaN; JavaScript may canonicalise NaN payloads, so staleness is an explicit
  * flag everywhere in Vigil (`stale: true`, value ignored).
  */
+/** Largest time (ms since 1970, either sign) a Date can hold: a timestamp beyond it is not a time. */
+export const MAX_TIME_MS = 8.64e15;
+
 export interface Sample {
   labels: Labels;
   /** Milliseconds since the Unix epoch. */

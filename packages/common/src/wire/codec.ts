@@ -2,6 +2,7 @@
 import { Packr } from 'msgpackr';
 import { WireError } from './bytes.js';
 import type { AgentMessage, HubMessage, Message } from './messages.js';
+import { MAX_TIME_MS } from '../model/sample.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false });
 
@@ -32,8 +33,6 @@ const num = (m: Record<string, unknown>, k: string): number => {
   return v;
 };
 
-/** Largest time a Date holds (ms); link times must also be non-negative (after 1970). */
-const MAX_TIME_MS = 8.64e15;
 
 /** A non-negative safe integer field (`optional`: absent or null is fine). */
 function count(m: Record<string, unknown>, k: string, optional = false): void {

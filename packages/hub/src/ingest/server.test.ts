@@ -143,12 +143,12 @@ t.test('wrong tokens are throttled per address (security issue, item 12)', async
   t.same(codes.slice(0, 5), [401, 401, 401, 401, 401]);
   t.same(codes.slice(5), [429, 429], 'then wrong tokens from the address get 429');
   t.equal(await h.status({ token: 'tok-free-0123456789a', id: 'x', dc: 'd' }), 101, 'a valid token from the same address (NAT) still gets in');
-  const { FailureThrottle } = await import('./server.js');
+  const { AuthThrottle } = await import('@vigil/common');
   let now = 0;
-  const th = new FailureThrottle(() => now);
+  const th = new AuthThrottle({ freeFailures: 4, now: () => now });
   for (let i = 0; i < 6; i++) th.fail('a');
-  t.equal(th.blockedFor('a'), 2000, 'doubling after each further failure');
-  t.equal(th.blockedFor('b'), 0, 'other addresses are not affected');
+  t.equal(th.wait('a'), 2000, 'doubling after each further failure');
+  t.equal(th.wait('b'), 0, 'other addresses are not affected');
   now += 2000;
-  t.equal(th.blockedFor('a'), 0);
+  t.equal(th.wait('a'), 0);
 });

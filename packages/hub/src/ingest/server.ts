@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Registry } from 'prom-client';
 import {
   HEADER_AGENT_ID, HEADER_AGENT_VERSION, HEADER_DATACENTER, HEADER_PROTOCOL, PROTOCOL_VERSION, STREAM_PATH,
-  AGENT_ID_RE, silentLogger, type Logger, type Matcher,
+  AGENT_ID_RE, AuthThrottle, MAX_TIME_MS, silentLogger, type Logger, type Matcher,
 } from '@vigil/common';
 import type { Storage } from '../storage/types.js';
 import { AgentState } from './state.js';
@@ -74,33 +74,7 @@ function hashTokens(tokens: readonly AgentToken[]): TokenEntry[] {
 }
 
 /** RFC 3339 of a time in ms; null when unknown or not a representable time. */
-/**
- * Wrong tokens, per remote address: after 5 failures within a minute, wrong tokens from the address
- * get 429 for a while, twice as long after each further failure (1 s up to 5 min).
- */
-export class FailureThrottle {
-  private readonly byAddr = new Map<string, { fails: number; first: number; until: number }>();
-  constructor(private readonly now: () => number = Date.now) {}
-
-  blockedFor(addr: string): number {
-    const e = this.byAddr.get(addr);
-    return e === undefined ? 0 : Math.max(0, e.until - this.now());
-  }
-
-  fail(addr: string): void {
-    const now = this.now();
-    let e = this.byAddr.get(addr);
-    if (e === undefined || now - e.first > 60_000 && e.until <= now) {
-      if (this.byAddr.size > 10_000) this.byAddr.clear();
-      e = { fails: 0, first: now, until: 0 };
-      this.byAddr.set(addr, e);
-    }
-    e.fails++;
-    if (e.fails >= 5) e.until = now + Math.min(300_000, 1000 * 2 ** (e.fails - 5));
-  }
-}
-
-const iso = (ms: number | null): string | null => (ms === null || !(Math.abs(ms) <= 8.64e15) ? null : new Date(ms).toISOString());
+const iso = (ms: number | null): string | null => (ms === null || !(Math.abs(ms) <= MAX_TIME_MS) ? null : new Date(ms).toISOString());
 
 export class IngestServer {
   readonly registry: Registry;
@@ -114,7 +88,8 @@ export class IngestServer {
   private readonly maxFrameBytes: number;
   private readonly maxSeries: number;
   private closing = false;
-  private readonly throttle = new FailureThrottle();
+  /** Wrong tokens per remote address (the HTTP API's throttle): the fifth within 15 min makes the address wait 1 s, doubling. */
+  private readonly throttle = new AuthThrottle({ freeFailures: 4 });
 
   constructor(private readonly opts: IngestServerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'ingest' });
@@ -153,7 +128,7 @@ export class IngestServer {
       if (!hit) {
         // Agents of a datacenter often share one address (NAT): a valid token is always accepted,
         // wrong ones from an address that keeps failing get 429 and no log line each.
-        const wait = this.throttle.blockedFor(remote);
+        const wait = this.throttle.wait(remote);
         this.throttle.fail(remote);
         if (wait > 0) {
           this.metrics.refusedConnections.inc({ reason: 'throttled' });

@@ -183,6 +183,14 @@ export function storageConformance(tap: ConformanceTest, factory: StorageFactory
     t.same((await read(s, [m('=', '__name__', 'kept')]))[0]?.v, [1, 2, 3], 'new samples are still accepted');
   });
 
+  tap.test('a time before any a Date can hold is refused, also by an empty store', async (t) => {
+    const s = await open(t, factory);
+    const app = s.appender();
+    app.append(0, { __name__: 'x' }, -1e17, 1);
+    const stats = await app.commit();
+    t.same([stats.appended, stats.rejectReasons], [0, { invalid_timestamp: 1 }]);
+  });
+
   tap.test('retention never deletes data newer than the wall clock minus retention', async (t) => {
     let now = Date.UTC(2026, 0, 10);
     const s = await open(t, factory, { retentionMs: 3_600_000, now: () => now, maxFutureMs: 86_400_000 });

@@ -1,4 +1,4 @@
-import { dropEmpty, labelsKey, silentLogger, VigilError, type Labels, type Logger, type Matcher, type MetricMetadata } from '@vigil/common';
+import { MAX_TIME_MS, dropEmpty, labelsKey, silentLogger, VigilError, type Labels, type Logger, type Matcher, type MetricMetadata } from '@vigil/common';
 import type { AppendStats, Appender, Querier, Storage, StorageStats, TsdbStatus } from './types.js';
 import { MemSeries, SeriesIndex, type ChunkMeta } from './series.js';
 import { SampleBuf } from './samplebuf.js';
@@ -36,8 +36,7 @@ export interface EngineOptions {
 
 export const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
 export const DEFAULT_MAX_FUTURE_MS = 10 * 60 * 1000;
-/** Largest timestamp a Date can hold (ms): anything outside ±this is not a time. */
-const MAX_TIME_MS = 8.64e15;
+
 export const DEFAULT_CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** A series that breaks a configured limit. */
@@ -255,7 +254,9 @@ export abstract class Engine implements Storage {
       const v = vs[i]!;
       const flag = fl[i]!;
       if (!(t <= horizon)) { this.rejectSample(stats, t !== t ? 'invalid_timestamp' : 'too_far_in_future'); continue; }
-      if (t < minT) { this.rejectSample(stats, t < -MAX_TIME_MS ? 'invalid_timestamp' : 'too_old'); continue; }
+      // Checked on its own: an empty store has no retention bound (minT is -Infinity).
+      if (t < -MAX_TIME_MS) { this.rejectSample(stats, 'invalid_timestamp'); continue; }
+      if (t < minT) { this.rejectSample(stats, 'too_old'); continue; }
       if (!s.committed) {
         index.commit(s);
         enc?.series(s.id, s.labels);
