@@ -11,6 +11,7 @@ import { compress } from 'snappyjs';
 import { Matcher, silentLogger } from '@vigil/common';
 import { MemStorage } from '../storage/mem.js';
 import { byteMutation, mutateBytes } from '../testing/fuzz.js';
+import { bytesField, doubleField, label, str, varint, varintField, zigzag } from '../testing/protobuf.js';
 import { remoteWriteRoutes } from './write.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
@@ -19,28 +20,7 @@ t.setTimeout(300_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261204);
 const CASE_LIMIT_MS = 1000;
 
-// A protobuf writer for prompb's WriteRequest, TimeSeries, Label, Sample, Exemplar and Histogram.
-function varint(n: number | bigint): number[] {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, BigInt(n));
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-}
-const zigzag = (n: number) => (BigInt(n) << 1n) ^ (BigInt(n) < 0n ? -1n : 0n);
-const bytesField = (num: number, bytes: number[]) => [...varint(num * 8 + 2), ...varint(bytes.length), ...bytes];
-const varintField = (num: number, v: number | bigint) => [...varint(num * 8), ...varint(v)];
-function doubleField(num: number, v: number): number[] {
-  const d = Buffer.alloc(8);
-  d.writeDoubleLE(v, 0);
-  return [...varint(num * 8 + 1), ...d];
-}
-const str = (s: string) => [...Buffer.from(s, 'utf8')];
-const label = (k: string, v: string) => bytesField(1, [...bytesField(1, str(k)), ...bytesField(2, str(v))]);
+// prompb's WriteRequest, TimeSeries, Label, Sample, Exemplar and Histogram, written field by field.
 
 interface GenSeries {
   labels: Record<string, string>;

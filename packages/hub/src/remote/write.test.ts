@@ -5,20 +5,8 @@ import { MemStorage } from '../storage/mem.js';
 import type { Appender, AppendStats, Storage } from '../storage/types.js';
 import { remoteWriteRoutes } from './write.js';
 
-// A minimal protobuf writer for the test's WriteRequests.
-function varint(n: number | bigint): number[] {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, BigInt(n));
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-}
-const field = (num: number, bytes: number[]) => [...varint(num * 8 + 2), ...varint(bytes.length), ...bytes];
-const str = (s: string) => [...Buffer.from(s, 'utf8')];
+import { bytesField as field, str, varint } from '../testing/protobuf.js';
+
 function sample(value: number | 'stale', ts: number | bigint): number[] {
   const d = Buffer.alloc(8);
   if (value === 'stale') { d.writeUInt32LE(0x00000002, 0); d.writeUInt32LE(0x7ff00000, 4); } else d.writeDoubleLE(value, 0);
