@@ -1,16 +1,13 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  LaneEncoder, Matcher, HEADER_AGENT_ID, HEADER_DATACENTER, HEADER_PROTOCOL, PROTOCOL_VERSION, STREAM_PATH, decodeHubMessage, encodeMessage, silentLogger,
+  LaneEncoder, Matcher, HEADER_AGENT_ID, HEADER_DATACENTER, HEADER_PROTOCOL, PROTOCOL_VERSION, STREAM_PATH, decodeHubMessage, encodeMessage,
   type HubMessage,
 } from '@vigil/common';
-import { MemStorage } from '../storage/mem.js';
-import { IngestServer } from './server.js';
+import { listenIngest } from '../testing/ingest.js';
 
 /** An ingest server on an ephemeral loopback port, and a raw client that speaks the link's messages. */
 const TOKENS = [
@@ -21,17 +18,7 @@ const TOKENS = [
 ];
 
 async function harness(t: Test, dataDir?: string) {
-  const storage = new MemStorage();
-  const ingest = new IngestServer({ storage, tokens: TOKENS, logger: silentLogger, ...(dataDir ? { dataDir } : {}) });
-  const server = http.createServer((_req, res) => res.end('ok'));
-  server.on('upgrade', (req, socket, head) => { if (!ingest.handleUpgrade(req, socket, head)) socket.destroy(); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  t.teardown(async () => {
-    await ingest.close();
-    await new Promise((r) => server.close(r));
-    await storage.close();
-  });
+  const { ingest, storage, port } = await listenIngest(t, { tokens: TOKENS, ...(dataDir ? { dataDir } : {}) });
   const connect = async (o: { token?: string; id?: string; dc?: string } = {}): Promise<{ ws: WebSocket; next: () => Promise<HubMessage> }> => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${STREAM_PATH}`, {
       headers: {

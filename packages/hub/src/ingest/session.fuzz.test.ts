@@ -7,18 +7,16 @@
  *
  * FUZZ_RUNS scales the number of frames (default at least 10,000 in 400 sessions), FUZZ_SEED replays a failure.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import {
-  LaneEncoder, Matcher, HEADER_AGENT_ID, HEADER_DATACENTER, HEADER_PROTOCOL, PROTOCOL_VERSION, STREAM_PATH, decodeHubMessage, encodeMessage, silentLogger,
+  LaneEncoder, Matcher, HEADER_AGENT_ID, HEADER_DATACENTER, HEADER_PROTOCOL, PROTOCOL_VERSION, STREAM_PATH, decodeHubMessage, encodeMessage,
   type HubMessage,
 } from '@vigil/common';
-import { MemStorage } from '../storage/mem.js';
+import type { MemStorage } from '../storage/mem.js';
 import { byteMutation, mutateBytes, type ByteMutation } from '../testing/fuzz.js';
-import { IngestServer } from './server.js';
+import { listenIngest } from '../testing/ingest.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 // tap's default of 30 s per file is too short for 10,000 cases on a loaded CI machine
@@ -31,17 +29,7 @@ const NOW = Date.now();
 interface Conn { ws: WebSocket; next(timeoutMs: number): Promise<HubMessage | 'closed' | 'timeout'> }
 
 async function harness(t: Test) {
-  const storage = new MemStorage();
-  const ingest = new IngestServer({ storage, tokens: [{ token: TOKEN, datacenter: 'dc1' }], logger: silentLogger });
-  const server = http.createServer((_req, res) => res.end('ok'));
-  server.on('upgrade', (req, socket, head) => { if (!ingest.handleUpgrade(req, socket, head)) socket.destroy(); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  t.teardown(async () => {
-    await ingest.close();
-    await new Promise((r) => server.close(r));
-    await storage.close();
-  });
+  const { ingest, storage, port } = await listenIngest(t, { tokens: [{ token: TOKEN, datacenter: 'dc1' }] });
   const connect = async (id: string): Promise<Conn> => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}${STREAM_PATH}`, {
       headers: { authorization: `Bearer ${TOKEN}`, [HEADER_AGENT_ID]: id, [HEADER_DATACENTER]: 'dc1', [HEADER_PROTOCOL]: String(PROTOCOL_VERSION) },
