@@ -12,6 +12,7 @@ import { WireError } from './bytes.js';
 import { decodeAgentMessage, decodeHubMessage, encodeMessage } from './codec.js';
 import { LaneDecoder, LaneEncoder, type Group } from './columns.js';
 import type { Message } from './messages.js';
+import { byteMutation, mutateBytes } from '../testing/fuzz.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 // tap's default of 30 s per file is too short for 10,000 cases on a loaded CI machine
@@ -31,18 +32,6 @@ function decodesOrRefuses(fn: () => unknown): void {
   if (ms > CASE_LIMIT_MS) throw new Error(`one case took ${ms.toFixed(0)} ms`);
 }
 
-function mutate(bytes: Uint8Array, ms: readonly { at: number; kind: number; b: number }[]): Uint8Array {
-  const a = [...bytes];
-  for (const m of ms) {
-    const at = a.length === 0 ? 0 : m.at % a.length;
-    if (m.kind === 0) a[at] = m.b;
-    else if (m.kind === 1) a.splice(at, 0, m.b);
-    else if (m.kind === 2) a.splice(at, 1 + (m.b % 8));
-    else a[at] = (a[at] ?? 0) ^ (1 << (m.b % 8));
-  }
-  return Uint8Array.from(a);
-}
-const mutation = fc.record({ at: fc.nat(), kind: fc.nat(3), b: fc.nat(255) });
 
 /** Values that break validation: wrong types, out-of-range numbers, nesting. */
 const oddValue = fc.oneof(
@@ -84,11 +73,11 @@ t.test('arbitrary msgpack maps and values: a message or a WireError', async (t) 
 });
 
 t.test('mutated valid frames of every message type: a message or a WireError', async (t) => {
-  fc.assert(fc.property(validMessage, fc.array(mutation, { minLength: 1, maxLength: 4 }), (m, ms) => {
+  fc.assert(fc.property(validMessage, fc.array(byteMutation, { minLength: 1, maxLength: 4 }), (m, ms) => {
     // the unmutated frame of an agent message decodes
     if (['batch', 'series', 'hb', 'meta', 'targets'].includes(m.type)) decodeAgentMessage(encodeMessage(m));
     else decodeHubMessage(encodeMessage(m));
-    decodeBoth(mutate(encodeMessage(m), ms));
+    decodeBoth(mutateBytes(encodeMessage(m), ms));
   }), { numRuns: RUNS, seed: SEED, includeErrorInReport: true });
   t.pass(`${RUNS} frames`);
 });
@@ -102,7 +91,7 @@ const group = fc.record({
 }).map(({ values, stale }): Group => ({ t, ids: Int32Array.from(ids), values: Float64Array.from(values), stale: stale ? Uint8Array.from(stale) : null })));
 
 t.test('batch bodies, random and mutated: a frame or a WireError; valid ones round-trip', async (t) => {
-  fc.assert(fc.property(fc.array(fc.array(group, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }), fc.array(mutation, { maxLength: 4 }), fc.nat(60),
+  fc.assert(fc.property(fc.array(fc.array(group, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }), fc.array(byteMutation, { maxLength: 4 }), fc.nat(60),
     (blocks, ms, maxId) => {
       const enc = new LaneEncoder();
       const { body, samples } = enc.encode(blocks);
@@ -111,7 +100,7 @@ t.test('batch bodies, random and mutated: a frame or a WireError; valid ones rou
       const got = [...d.v].map((v, i) => (d.stale[i] ? 'stale' : Object.is(v, -0) ? '-0' : String(v)));
       if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`values ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
       const dec = new LaneDecoder();
-      decodesOrRefuses(() => dec.decode(mutate(body, ms), samples, maxId));
+      decodesOrRefuses(() => dec.decode(mutateBytes(body, ms), samples, maxId));
       decodesOrRefuses(() => dec.decode(body, samples + (ms.length % 2), maxId)); // the state after an error, and a wrong count
     }), { numRuns: RUNS, seed: SEED, includeErrorInReport: true });
   fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(1000), fc.nat(100), (b, samples, maxId) => {

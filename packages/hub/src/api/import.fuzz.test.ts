@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { Matcher, silentLogger } from '@vigil/common';
 import { MemStorage } from '../storage/mem.js';
-import { byteMutation, mutateBytes } from '../testing/fuzz.js';
+import { byteMutation, mutateBytes } from '@vigil/common/testing';
 import { importRoutes } from './import.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);

@@ -15,7 +15,7 @@ import {
   type HubMessage,
 } from '@vigil/common';
 import type { MemStorage } from '../storage/mem.js';
-import { byteMutation, mutateBytes, type ByteMutation } from '../testing/fuzz.js';
+import { byteMutation, mutateBytes, type ByteMutation } from '@vigil/common/testing';
 import { listenIngest } from '../testing/ingest.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);

@@ -10,7 +10,7 @@ import t, { type Test } from 'tap';
 import { compress } from 'snappyjs';
 import { Matcher, silentLogger } from '@vigil/common';
 import { MemStorage } from '../storage/mem.js';
-import { byteMutation, mutateBytes } from '../testing/fuzz.js';
+import { byteMutation, mutateBytes } from '@vigil/common/testing';
 import { bytesField, doubleField, label, str, varint, varintField, zigzag } from '../testing/protobuf.js';
 import { remoteWriteRoutes } from './write.js';
 

@@ -1,4 +1,4 @@
-/** What the hub's fuzz tests share: byte-level mutations of valid inputs (fast-check arbitraries). */
+/** What the fuzz tests share (`@vigil/common/testing`, test-only: it imports fast-check): byte-level mutations of valid inputs. */
 import fc from 'fast-check';
 
 export interface ByteMutation { at: number; kind: number; b: number }
