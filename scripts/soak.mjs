@@ -15,7 +15,7 @@
 //   SOAK_FLAT_PCT=10         RSS growth (last vs first window) still called flat (default 10%)
 //   VIGIL_BENCH_DIR=DIR      where targets.js lives (default ../shared/bench relative to the repo root)
 // Exit code 0 when every check passed, 1 otherwise.
-import { spawn } from 'node:child_process';
+import { spawnChild as spawnChildIn } from './lib/children.mjs';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -50,23 +50,7 @@ if (!fs.existsSync(targetsJs)) {
 
 const children = new Set();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-soak-'));
-function spawnChild(name, args) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-  let log = '';
-  const keep = (c) => { log += c.toString('utf8'); if (log.length > 256 * 1024) log = log.slice(-128 * 1024); };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const p = { name, child, pid: child.pid, log: () => log, exited: false };
-  child.once('exit', (code, sig) => { p.exited = true; p.exit = code ?? sig; children.delete(p); });
-  children.add(p);
-  p.stop = (timeoutMs = 30_000) => new Promise((resolve) => {
-    if (p.exited) return resolve();
-    const t = setTimeout(() => { try { child.kill('SIGKILL'); } catch {} }, timeoutMs);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-    try { child.kill('SIGTERM'); } catch {}
-  });
-  return p;
-}
+const spawnChild = (name, args) => spawnChildIn(children, name, process.execPath, args, { cwd: dir, stopTimeoutMs: 30_000 });
 function cleanupSync() {
   for (const p of children) { try { p.child.kill('SIGKILL'); } catch {} }
   try { fs.rmSync(dir, { recursive: true, force: true }); } catch {}

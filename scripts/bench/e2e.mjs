@@ -19,7 +19,8 @@
 //   E2E_FLUSH_TIMEOUT_SECONDS=600     give up on a flush after this long
 //   E2E_KEEP=1              keep the temp dirs (printed) for inspection
 //   VIGIL_BENCH_DIR=DIR     where targets.js lives (default ../shared/bench relative to the repo root)
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { spawnChild as spawnChildIn } from '../lib/children.mjs';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -59,23 +60,7 @@ const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) 
 const children = new Set();
 const tempDirs = new Set();
 
-function spawnChild(name, cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd ?? os.tmpdir(), env: { ...process.env, ...opts.env } });
-  let log = '';
-  const keep = (c) => { log += c.toString('utf8'); if (log.length > 256 * 1024) log = log.slice(-128 * 1024); };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const p = { name, child, pid: child.pid, log: () => log, exited: false };
-  child.once('exit', (code, sig) => { p.exited = true; p.exit = code ?? sig; children.delete(p); });
-  children.add(p);
-  p.stop = (timeoutMs = 15_000) => new Promise((resolve) => {
-    if (p.exited) return resolve();
-    const t = setTimeout(() => { try { child.kill('SIGKILL'); } catch {} }, timeoutMs);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-    try { child.kill('SIGTERM'); } catch {}
-  });
-  return p;
-}
+const spawnChild = (name, cmd, args, opts = {}) => spawnChildIn(children, name, cmd, args, opts);
 
 function mkTemp(prefix) {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), `vigil-bench-e2e-${prefix}-`));
