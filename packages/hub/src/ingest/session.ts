@@ -259,11 +259,12 @@ export class Session {
     }
     this.metrics.ingested.inc(stats.appended);
     this.metrics.duplicates.inc(stats.duplicates + stats.conflicts + seqDuplicates);
-    const reasons: Record<string, number> = { ...stats.rejectReasons };
-    if (refused > 0) reasons.series_limit = (reasons.series_limit ?? 0) + refused;
-    if (errors > 0) reasons.storage_error = (reasons.storage_error ?? 0) + errors;
     const refusedAll = refused + stats.rejected + errors;
+    let reasons: Record<string, number> | undefined;
     if (refusedAll > 0) {
+      reasons = { ...stats.rejectReasons };
+      if (refused > 0) reasons.series_limit = (reasons.series_limit ?? 0) + refused;
+      if (errors > 0) reasons.storage_error = (reasons.storage_error ?? 0) + errors;
       for (const r in reasons) this.metrics.rejected.inc({ reason: r }, reasons[r]!);
       this.log.debug({ agent: st.id, reasons }, 'samples refused');
     }
@@ -275,7 +276,7 @@ export class Session {
       for (const s of fresh) this.pendingSeqs.delete(s);
       // Refusals of a commit group are reported once, on its first frame's ack.
       const ack: AckMsg = { type: 'ack', seqs: toRanges(p.seqs), samples: p.frame.samples, duplicates: perFrameDup[i]! };
-      if (i === 0 && refusedAll > 0) { ack.refused = refusedAll; ack.reasons = reasons; }
+      if (i === 0 && reasons !== undefined) { ack.refused = refusedAll; ack.reasons = reasons; }
       this.send(ack);
     }
   }

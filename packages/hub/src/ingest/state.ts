@@ -75,10 +75,11 @@ export class AgentState {
   /** Loads what the hub remembers of an agent; `owner` is recorded on first contact. */
   static load(id: string, dataDir: string | undefined, maxSeries: number, owner = '', boundDatacenter?: string): AgentState {
     const dir = dataDir ? AgentState.dirOf(id, dataDir) : null;
-    const st = new AgentState(id, dir, maxSeries, AgentState.readOwnerOr(id, dataDir, owner), boundDatacenter);
+    const recorded = dataDir ? AgentState.readOwner(id, dataDir) : undefined;
+    const st = new AgentState(id, dir, maxSeries, recorded ?? owner, boundDatacenter);
     if (!dir) return st;
     fs.mkdirSync(dir, { recursive: true });
-    if (AgentState.readOwner(id, dataDir!) === undefined) fs.writeFileSync(path.join(dir, 'owner'), owner + '\n');
+    if (recorded === undefined) fs.writeFileSync(path.join(dir, 'owner'), owner + '\n');
     try {
       const a = JSON.parse(fs.readFileSync(path.join(dir, 'acked.json'), 'utf8')) as { epoch: string; acked: number[] };
       st.epoch = a.epoch;
@@ -116,10 +117,6 @@ export class AgentState {
       st.acked = new RangeSet();
     }
     return st;
-  }
-
-  private static readOwnerOr(id: string, dataDir: string | undefined, owner: string): string {
-    return (dataDir === undefined ? undefined : AgentState.readOwner(id, dataDir)) ?? owner;
   }
 
   private pushSeries(flat: string[]): void {
